@@ -1,0 +1,8 @@
+"""Interactive layer: ipywidgets controls and the app classes behind the Voila apps.
+
+Imports :mod:`crmlib`; :mod:`crmlib` never imports this package.
+"""
+
+from widgets.overview_app import OverviewApp
+
+__all__ = ["OverviewApp"]

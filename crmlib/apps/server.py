@@ -1,0 +1,453 @@
+"""Serve the generated analysis notebooks as Voila apps with a kernel cap and a busy page.
+
+``serve(notebook_dir)`` runs Voila 0.5's standalone app in tree mode over a folder of generated
+``.ipynb`` files, bound to 127.0.0.1, with a pool of preheated kernels, idle culling, kernels on
+``ipc`` transport (no TCP ports to collide) and the static reports folder at ``/reports/``.
+
+Configuration
+    Everything is passed as traitlets config (``build_app_config``); no ``voila.json`` is read
+    (``Voila.config_file_paths`` is emptied, so a stray ``voila.json`` in the working directory or
+    in ``~/.jupyter`` cannot change the setup). ``VoilaConfiguration.preheat_kernel`` and
+    ``default_pool_size`` given this way do preheat: the pool is filled at start-up, each pooled
+    kernel runs the whole notebook before anyone asks, and a request takes a pooled kernel (the
+    log says "Using pre-heated kernel"). The pool is per notebook: the server keeps
+    ``pool_size`` idle kernels for each app. Only ``*.ipynb`` files are preheated.
+
+Kernel cap
+    A *viewer kernel* is any live kernel that is not idle in a pool: a pooled kernel handed to a
+    request, or a kernel started for a request while the pool was empty. A render request that
+    has been admitted but has no kernel yet also holds a slot, so a burst cannot slip past the
+    cap while kernels start. When ``viewer kernels >= max_kernels - pool_size`` a request to
+    ``/voila/render/<name>.ipynb`` is answered at once with HTTP 503 and a page that links to the
+    newest static report of that notebook (``/reports/<run>/<name>.html``), else to
+    ``/reports/index.html``. With one app the server thus runs at most ``max_kernels`` kernels
+    (plus a refill of the pool that may start while the last slot is taken).
+
+Fixes to Voila 0.5.13
+    * A pooled kernel keeps the ``last_activity`` of its pre-execution, so the culler could shut
+      it down just after it is handed to a viewer, before the browser connects. Here the kernel
+      is stamped with the current time when the pool hands it out.
+    * A page closed while connecting can leave a connection count of -1, which the culler reads
+      as "connected" for ever; the count is clamped to 0 before each cull check.
+    * Idle kernels are culled even with a page still connected (``cull_connected``): a forgotten
+      tab would otherwise hold one of the few sessions for ever. Busy kernels are never culled.
+
+Does Voila shut the kernel down when the page is closed?
+    Yes, but only once the page is fully up. Voila's widget-manager plugin (``widgets-manager8``,
+    ``496.*.js``) registers a ``beforeunload`` listener that posts a beacon to
+    ``/voila/api/shutdown/<kernel_id>`` (``VoilaShutdownKernelHandler``, which shuts the kernel
+    down). The listener exists only after the plugin has activated, i.e. after the page's scripts
+    loaded and fetched the kernel model. A tab closed before that, a crashed browser, or a page
+    closed without running unload handlers (Playwright's ``page.close()`` default) sends
+    nothing; those kernels are removed by the culler once ``cull_idle_timeout`` has passed.
+    Either way the server returns to the pool size on its own after a burst.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import functools
+import html
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.services.kernels.handlers import MainKernelHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.ioloop import IOLoop
+from traitlets import Integer, Unicode
+from traitlets.config import Config
+from voila import app as voila_app
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.treehandler import TornadoVoilaTreeHandler
+
+from crmlib.config import REPORTS_DIR
+
+BUSY_TEMPLATE = Path(__file__).parent / "templates" / "busy.html"
+DENIED_LAB_EXTENSIONS = ["jupyterlab-jupytext"]  # fails to load inside Voila
+
+
+def build_app_config(
+    notebook_dir: Path,
+    *,
+    ip: str = "127.0.0.1",
+    port: int = 8866,
+    token: str | None = None,
+    pool_size: int = 2,
+    max_kernels: int = 6,
+    cull_idle_timeout: int = 300,
+    cull_interval: int = 60,
+    reports_dir: Path = REPORTS_DIR,
+    open_browser: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """Return the traitlets configuration of the app server, without starting anything.
+
+    Parameters
+    ----------
+    notebook_dir : Path
+        Folder of generated ``.ipynb`` notebooks, one app each.
+    ip, port : str, int
+        Address to listen on; the port is not changed if it is taken (the server exits).
+    token : str, optional
+        When given, every page (apps, reports, kernel API) requires it.
+    pool_size : int
+        Preheated kernels kept ready per notebook; 0 turns preheating off.
+    max_kernels : int
+        Kernel budget; ``max_kernels - pool_size`` viewers are served at the same time.
+    cull_idle_timeout, cull_interval : int
+        Seconds of inactivity after which a kernel is shut down, and seconds between checks.
+    reports_dir : Path
+        Folder served read-only at ``/reports/``.
+    open_browser : bool
+        Open the landing page in the default browser at start.
+
+    Returns
+    -------
+    dict
+        Nested ``{section: {trait: value}}`` mapping, ready for ``traitlets.config.Config``.
+
+    Examples
+    --------
+    >>> cfg = build_app_config(Path("build/notebooks"), pool_size=1, max_kernels=3)
+    >>> cfg["VoilaConfiguration"]["default_pool_size"], cfg["CrmVoila"]["max_kernels"]
+    (1, 3)
+    """
+    checks = {
+        "pool_size": (pool_size, pool_size >= 0, "an int >= 0"),
+        "max_kernels": (max_kernels, max_kernels > pool_size, f"an int > pool_size ({pool_size})"),
+        "cull_idle_timeout": (cull_idle_timeout, cull_idle_timeout > 0, "an int > 0"),
+        "cull_interval": (cull_interval, cull_interval > 0, "an int > 0"),
+    }
+    for name, (value, ok, expected) in checks.items():
+        if not ok:
+            raise ValueError(
+                f"The '{name}' parameter of build_app_config must be {expected}. Got {value!r}."
+            )
+    voila: dict[str, Any] = {
+        "root_dir": str(Path(notebook_dir).resolve()),
+        "ip": ip,
+        "port": port,
+        "port_retries": 0,
+        "open_browser": open_browser,
+        "config_file_paths": [],
+    }
+    if token:
+        voila["token"] = token
+    return {
+        "Voila": voila,
+        "CrmVoila": {"max_kernels": max_kernels, "reports_dir": str(Path(reports_dir).resolve())},
+        "VoilaConfiguration": {
+            "preheat_kernel": pool_size > 0,
+            "default_pool_size": pool_size,
+            "classic_tree": True,
+            "extension_denylist": list(DENIED_LAB_EXTENSIONS),
+            "show_tracebacks": False,
+        },
+        "MappingKernelManager": {
+            "cull_idle_timeout": cull_idle_timeout,
+            "cull_interval": cull_interval,
+            "cull_connected": True,
+            "cull_busy": False,
+        },
+        "KernelManager": {"transport": "ipc"},
+    }
+
+
+@dataclass(eq=False)
+class _Ticket:
+    """An admitted render request; it learns its kernel id once it has one."""
+
+    kernel_id: str | None = None
+
+
+_TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar("crm_ticket", default=None)
+
+
+class _KernelManagerMixin:
+    """Put in front of Voila's pooled kernel manager: pool fix, slot counting, safer culling."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.open_tickets: set[_Ticket] = set()
+        super().__init__(**kwargs)
+
+    def _claim(self, kernel_id: str) -> None:
+        ticket = _TICKET.get()
+        if ticket is not None and ticket.kernel_id is None:
+            ticket.kernel_id = kernel_id
+
+    def _pool_results(self) -> list[dict[str, Any]]:
+        results = []
+        for pool in getattr(self, "_pools", {}).values():
+            for task in pool:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    results.append(task.result())
+        return results
+
+    def pooled_kernel_ids(self) -> set[str]:
+        """Kernels started for a pool and not handed out yet."""
+        return {item["kernel_id"] for item in self._pool_results()}
+
+    def warm_kernel_count(self) -> int:
+        """Pooled kernels that have finished running their notebook."""
+        return sum(item["task"].done() for item in self._pool_results())
+
+    def viewer_count(self) -> int:
+        """Admitted render requests plus live kernels that are neither pooled nor claimed."""
+        live = set(self.list_kernel_ids())
+        claimed = {t.kernel_id for t in self.open_tickets}
+        return len(live - self.pooled_kernel_ids() - claimed) + len(self.open_tickets)
+
+    async def get_rendered_notebook(self, *args: Any, **kwargs: Any) -> Any:
+        render_task, rendered_cache, kernel_id = await super().get_rendered_notebook(
+            *args, **kwargs
+        )
+        # The pooled kernel's last activity dates from its pre-execution: restart the idle clock.
+        self.get_kernel(kernel_id).last_activity = datetime.now(UTC)
+        self._claim(kernel_id)
+        return render_task, rendered_cache, kernel_id
+
+    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
+        # Reached only for a request served while the pool is empty; pools bypass this method.
+        kernel_id = await super().start_kernel(*args, **kwargs)
+        self._claim(kernel_id)
+        return kernel_id
+
+    async def cull_kernel_if_idle(self, kernel_id: str) -> None:
+        if self._kernel_connections.get(kernel_id, 0) < 0:
+            self._kernel_connections[kernel_id] = 0
+        await super().cull_kernel_if_idle(kernel_id)
+
+
+def _crm_kernel_manager_factory(voila_factory: Any, *args: Any, **kwargs: Any) -> type:
+    return type("CrmKernelManager", (_KernelManagerMixin, voila_factory(*args, **kwargs)), {})
+
+
+def latest_report_url(reports_dir: Path, notebook: str, base_url: str = "/") -> str | None:
+    """URL of the newest ``<run>/<stem>.html`` report, else of the report index, else None."""
+    stem = Path(notebook).stem
+    runs = [p for p in Path(reports_dir).glob(f"*/{stem}.html") if p.is_file()]
+    if runs:
+        newest = max(runs, key=lambda p: p.stat().st_mtime)
+        return url_path_join(base_url, "reports", quote(newest.parent.name), quote(newest.name))
+    if (Path(reports_dir) / "index.html").is_file():
+        return url_path_join(base_url, "reports", "index.html")
+    return None
+
+
+def render_busy_page(sessions: int, report_url: str | None) -> str:
+    """HTML of the 503 page: how many sessions exist and where the static report is."""
+    label = "latest static report" if report_url and report_url.endswith(".html") else ""
+    if report_url is None:
+        report_url, label = "#", "none published yet"
+    elif report_url.endswith("/index.html"):
+        label = "all static reports"
+    text = BUSY_TEMPLATE.read_text(encoding="utf-8")
+    return string.Template(text).substitute(
+        sessions=sessions, report_url=html.escape(report_url), report_label=html.escape(label)
+    )
+
+
+class _CappedRenderHandler(TornadoVoilaHandler):
+    """``/voila/render/<name>``: admit the request, or answer 503 with the busy page."""
+
+    def initialize(self, **kwargs: Any) -> None:
+        self.viewer_slots: int = kwargs.pop("viewer_slots")
+        self.reports_dir = Path(kwargs.pop("reports_dir"))
+        super().initialize(**kwargs)
+
+    @web.authenticated
+    async def get(self, path: str | None = None) -> None:
+        if not path or not path.endswith(".ipynb"):
+            await super().get(path=path)
+            return
+        km = self.kernel_manager
+        in_use = km.viewer_count()
+        if in_use >= self.viewer_slots:
+            self.log.warning("All %d app sessions in use: 503 for %s", self.viewer_slots, path)
+            self.set_status(503)
+            self.set_header("Retry-After", "60")
+            self.set_header("Cache-Control", "no-store")
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            url = latest_report_url(self.reports_dir, path, self.base_url)
+            self.finish(render_busy_page(self.viewer_slots, url))
+            return
+        ticket = _Ticket()
+        km.open_tickets.add(ticket)
+        token = _TICKET.set(ticket)
+        try:
+            await super().get(path=path)
+        finally:
+            _TICKET.reset(token)
+            km.open_tickets.discard(ticket)
+
+
+class _TreeHandler(TornadoVoilaTreeHandler):
+    """Voila's classic notebook list, plus one entry that leads to the static reports."""
+
+    def write(self, chunk: Any) -> None:
+        if isinstance(chunk, str) and 'class="voila-notebooks"' in chunk:
+            href = url_path_join(self.base_url, "reports", "index.html")
+            entry = f'<li><a href="{href}" id="crm-reports">Static reports (no session needed)</a></li>'
+            cut = chunk.rfind("</ul>")
+            chunk = chunk[:cut] + entry + chunk[cut:]
+        super().write(chunk)
+
+
+class _ReportsHandler(JupyterHandler, web.StaticFileHandler):
+    """Read-only static files under ``reports_dir``, behind the same login as the apps."""
+
+    @web.authenticated
+    def get(self, path: str, include_body: bool = True) -> Any:
+        return web.StaticFileHandler.get(self, path, include_body)
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-cache")
+
+
+class _KernelListHandler(MainKernelHandler):
+    """``GET /api/kernels`` (list only); starting kernels through the API stays disabled."""
+
+    async def post(self) -> None:
+        raise web.HTTPError(405, "Kernels are started by opening an app.")
+
+
+class _StatusHandler(APIHandler):
+    """``GET /crm/api/status``: kernel, pool and session counts as JSON."""
+
+    def initialize(self, viewer_slots: int) -> None:
+        self.viewer_slots = viewer_slots
+
+    @web.authenticated
+    def get(self) -> None:
+        km = self.kernel_manager
+        self.finish(
+            {
+                "kernels": len(km.list_kernel_ids()),
+                "pooled": len(km.pooled_kernel_ids()),
+                "warm": km.warm_kernel_count(),
+                "viewers": km.viewer_count(),
+                "viewer_slots": self.viewer_slots,
+            }
+        )
+
+
+class CrmVoila(voila_app.Voila):
+    """Voila's standalone app with the kernel cap, the pool fix and the reports folder."""
+
+    max_kernels = Integer(6, config=True, help="Kernel budget: viewers plus one pool.")
+    reports_dir = Unicode(str(REPORTS_DIR), config=True, help="Folder served at /reports/.")
+
+    @property
+    def viewer_slots(self) -> int:
+        """How many viewers may hold a kernel at the same time."""
+        vc = self.voila_configuration
+        return self.max_kernels - (max(vc.default_pool_size, 0) if vc.preheat_kernel else 0)
+
+    def init_settings(self) -> dict:
+        original = voila_app.voila_kernel_manager_factory
+        voila_app.voila_kernel_manager_factory = functools.partial(
+            _crm_kernel_manager_factory, original
+        )
+        try:
+            return super().init_settings()
+        finally:
+            voila_app.voila_kernel_manager_factory = original
+
+    def init_handlers(self) -> list:
+        handlers = []
+        for pattern, handler, *options in super().init_handlers():
+            if handler is TornadoVoilaHandler:
+                extra = {"viewer_slots": self.viewer_slots, "reports_dir": self.reports_dir}
+                handlers.append((pattern, _CappedRenderHandler, {**options[0], **extra}))
+            elif handler is TornadoVoilaTreeHandler:
+                handlers.append((pattern, _TreeHandler, *options))
+            else:
+                handlers.append((pattern, handler, *options))
+        root = self.server_url
+        reports = {"path": self.reports_dir, "default_filename": "index.html"}
+        return [
+            (url_path_join(root, "/reports"), web.RedirectHandler, {"url": root + "reports/"}),
+            (url_path_join(root, "/reports/(.*)"), _ReportsHandler, reports),
+            (url_path_join(root, "/api/kernels"), _KernelListHandler),
+            (url_path_join(root, "/crm/api/status"), _StatusHandler, {"viewer_slots": self.viewer_slots}),
+            *handlers,
+        ]
+
+    def start(self) -> None:
+        IOLoop.current().add_callback(self._announce)
+        super().start()
+
+    def _announce(self) -> None:
+        apps = [p for p in Path(self.root_dir).glob("*.ipynb")]
+        query = f"?token={self.token}" if self.token else ""
+        print(f"Serving {len(apps)} apps at {self.connection_url}{query}", flush=True)
+        self.log.info("App sessions: %d (kernel budget %d)", self.viewer_slots, self.max_kernels)
+
+
+def serve(
+    notebook_dir: Path,
+    *,
+    ip: str = "127.0.0.1",
+    port: int = 8866,
+    token: str | None = None,
+    pool_size: int = 2,
+    max_kernels: int = 6,
+    cull_idle_timeout: int = 300,
+    cull_interval: int = 60,
+    reports_dir: Path = REPORTS_DIR,
+    open_browser: bool = False,
+) -> None:
+    """Serve every notebook in ``notebook_dir`` as a Voila app; blocks until stopped.
+
+    Parameters are those of `build_app_config`. SIGTERM or Ctrl-C stops the server and shuts
+    its kernels down.
+
+    Examples
+    --------
+    >>> serve(Path("build/notebooks"), pool_size=1, max_kernels=4)  # doctest: +SKIP
+    Serving 3 apps at http://127.0.0.1:8866/
+    """
+    notebook_dir = Path(notebook_dir)
+    if not notebook_dir.is_dir():
+        raise FileNotFoundError(f"Notebook folder {notebook_dir} does not exist; build it first.")
+    config = build_app_config(
+        notebook_dir,
+        ip=ip,
+        port=port,
+        token=token,
+        pool_size=pool_size,
+        max_kernels=max_kernels,
+        cull_idle_timeout=cull_idle_timeout,
+        cull_interval=cull_interval,
+        reports_dir=reports_dir,
+        open_browser=open_browser,
+    )
+    app = CrmVoila(config=Config(config))
+    app.initialize([])
+    app.start()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m crmlib.apps.server NOTEBOOK_DIR [options]``: run `serve` from a shell."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("notebook_dir", type=Path)
+    parser.add_argument("--ip", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8866)
+    parser.add_argument("--token", default=None)
+    parser.add_argument("--pool-size", type=int, default=2)
+    parser.add_argument("--max-kernels", type=int, default=6)
+    parser.add_argument("--cull-idle-timeout", type=int, default=300)
+    parser.add_argument("--cull-interval", type=int, default=60)
+    parser.add_argument("--reports-dir", type=Path, default=REPORTS_DIR)
+    args = parser.parse_args(argv)
+    serve(**vars(args))
+
+
+if __name__ == "__main__":
+    main()
