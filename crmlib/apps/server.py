@@ -68,6 +68,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
 from crmlib.config import REPORTS_DIR
+from crmlib.reporting import latest_report
 
 BUSY_TEMPLATE = Path(__file__).parent / "templates" / "busy.html"
 DENIED_LAB_EXTENSIONS = ["jupyterlab-jupytext"]  # fails to load inside Voila
@@ -229,12 +230,11 @@ def _crm_kernel_manager_factory(voila_factory: Any, *args: Any, **kwargs: Any) -
 
 
 def latest_report_url(reports_dir: Path, notebook: str, base_url: str = "/") -> str | None:
-    """URL of the newest ``<run>/<stem>.html`` report, else of the report index, else None."""
-    stem = Path(notebook).stem
-    runs = [p for p in Path(reports_dir).glob(f"*/{stem}.html") if p.is_file()]
-    if runs:
-        newest = max(runs, key=lambda p: p.stat().st_mtime)
-        return url_path_join(base_url, "reports", quote(newest.parent.name), quote(newest.name))
+    """URL of the notebook's newest good static report, else of the report index, else None."""
+    report = latest_report(Path(notebook).stem, reports_dir)
+    if report is not None and report.is_file():
+        relative = report.relative_to(reports_dir).as_posix()
+        return url_path_join(base_url, "reports", quote(relative))
     if (Path(reports_dir) / "index.html").is_file():
         return url_path_join(base_url, "reports", "index.html")
     return None
@@ -242,14 +242,20 @@ def latest_report_url(reports_dir: Path, notebook: str, base_url: str = "/") -> 
 
 def render_busy_page(sessions: int, report_url: str | None) -> str:
     """HTML of the 503 page: how many sessions exist and where the static report is."""
-    label = "latest static report" if report_url and report_url.endswith(".html") else ""
     if report_url is None:
-        report_url, label = "#", "none published yet"
-    elif report_url.endswith("/index.html"):
+        report_url, label = "#", "none has been published yet"
+    elif report_url.endswith("/reports/index.html"):
         label = "all static reports"
+    else:
+        label = "latest static report"
+    headline = f"All {sessions} app sessions are in use." if sessions != 1 else (
+        "The only app session is in use."
+    )
     text = BUSY_TEMPLATE.read_text(encoding="utf-8")
     return string.Template(text).substitute(
-        sessions=sessions, report_url=html.escape(report_url), report_label=html.escape(label)
+        headline=html.escape(headline),
+        report_url=html.escape(report_url),
+        report_label=html.escape(label),
     )
 
 

@@ -28,7 +28,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "non_product": ("dropped", "not a product: postage, fees, adjustments, vouchers"),
     "non_positive_quantity": ("dropped", "quantity zero or negative"),
     "non_positive_price": ("dropped", "unit price or amount zero or negative"),
-    "missing_customer": ("flagged", "no customer id: kept for baskets, left out of customer analyses"),
+    "missing_customer": ("flagged", "no customer id: kept for baskets, not for customer analyses"),
 }  # fmt: skip
 
 
@@ -68,7 +68,8 @@ class CleaningReport:
         )
         tail = pd.DataFrame(
             [
-                {"reason": "rows_out", "action": "", "description": "rows kept", "rows": self.rows_out},
+                {"reason": "rows_out", "action": "", "description": "rows kept",
+                 "rows": self.rows_out},
                 {
                     "reason": "customer_rows",
                     "action": "",

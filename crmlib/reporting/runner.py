@@ -390,7 +390,8 @@ def _publish(work: Path, reports_dir: Path, run_id: str) -> Path:
     """Rename the work folder to its final name, bumping the name if it was taken meanwhile."""
     for n in range(1, 10_000):
         final = reports_dir / (run_id if n == 1 else f"{run_id}-{n}")
-        if final.exists():
+        reserved = n > 1 and (reports_dir / f".{final.name}.partial").exists()
+        if final.exists() or reserved:
             continue
         try:
             work.rename(final)
@@ -463,17 +464,17 @@ def _describe_failure(name: str, exc: Exception, executed: Path) -> str:
 
 
 def _running_cell(executed: Path) -> str:
-    """`` in cell N`` for the cell papermill was running when it stopped, if known."""
+    """`` in cell N`` for the last cell papermill started before it stopped, if known."""
     try:
         nb = nbformat.read(executed, as_version=4)
     except Exception:
         return ""
+    where = ""
     for index, cell in enumerate(nb.cells):
         status = cell.get("metadata", {}).get("papermill", {}).get("status")
-        if status in {"running", "failed"}:
-            number = cell.get("execution_count") or index + 1
-            return f" in cell {number}"
-    return ""
+        if status in {"running", "completed", "failed"}:
+            where = f" in cell {cell.get('execution_count') or index + 1}"
+    return where
 
 
 def _say(line: str) -> None:

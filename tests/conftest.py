@@ -1,0 +1,174 @@
+"""Shared helpers for browser tests: Debian's Chromium through Playwright, app server processes.
+
+``chromium_browser`` is a session-wide Playwright browser (skipped when Chromium or Playwright is
+missing); ``local_context(browser)`` opens a fresh context that aborts every request not sent to
+127.0.0.1. ``start_app_server(notebook_dir, **options)`` starts ``crmlib.apps.server`` in its own
+process group on a free port and returns ``(process, base_url)`` once the port answers;
+``stop_process_group(process)`` ends it (SIGTERM, then SIGKILL). The ``app_server`` fixture wraps
+both and always stops what it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def free_port() -> int:
+    """Ask the kernel for a TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def is_local(url: str) -> bool:
+    """True for http(s) URLs on this machine, and for data/blob URLs."""
+    parsed = urlparse(url)
+    return parsed.scheme in {"data", "blob"} or parsed.hostname in LOCAL_HOSTS
+
+
+def local_context(browser: Any, **options: Any) -> Any:
+    """A fresh browser context in which every request not to 127.0.0.1 is aborted."""
+    context = browser.new_context(**options)
+    context.route(
+        "**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort()
+    )
+    return context
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app server exited with {process.returncode}:\n{_tail(log)}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.2)
+    stop_process_group(process)
+    raise TimeoutError(f"app server did not open port {port} in {timeout} s:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def start_app_server(
+    notebook_dir: Path, *, timeout: float = 60, log_path: Path | None = None, **options: Any
+) -> tuple[subprocess.Popen, str]:
+    """Start ``crmlib.apps.server`` in a new process group and wait until its port answers.
+
+    Parameters
+    ----------
+    notebook_dir : Path
+        Folder of ``.ipynb`` notebooks to serve.
+    timeout : float
+        Seconds to wait for the port.
+    log_path : Path, optional
+        File for the server's stdout and stderr; a temporary file by default. The path is kept
+        on the returned process as ``process.log_path``.
+    **options
+        Options of `crmlib.apps.serve` (``pool_size=1``, ``token="x"``, ...); ``port`` defaults
+        to a free port.
+
+    Returns
+    -------
+    tuple of (subprocess.Popen, str)
+        The server process and its base URL, e.g. ``http://127.0.0.1:40123/``.
+    """
+    port = options.pop("port", None) or free_port()
+    args = [str(notebook_dir), "--port", str(port)]
+    for name, value in options.items():
+        if value is not None:
+            args += [f"--{name.replace('_', '-')}", str(value)]
+    if log_path is None:
+        handle, name = tempfile.mkstemp(prefix="crm-app-server-", suffix=".log")
+        os.close(handle)
+        log_path = Path(name)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONUNBUFFERED": "1"}
+    code = "from crmlib.apps.server import main; main()"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=PROJECT_ROOT,
+            start_new_session=True,
+        )
+    process.log_path = log_path  # type: ignore[attr-defined]
+    _wait_for_port(port, process, log_path, timeout)
+    return process, f"http://127.0.0.1:{port}/"
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM the process group (Voila then shuts its kernels down), SIGKILL after timeout."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """Session-wide headless Chromium (Debian's ``/usr/bin/chromium``) driven by Playwright."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def app_server() -> Iterator[Callable[..., tuple[subprocess.Popen, str]]]:
+    """Factory fixture: ``app_server(notebook_dir, **options)``; stops every server it started."""
+    started: list[subprocess.Popen] = []
+
+    def start(notebook_dir: Path, **options: Any) -> tuple[subprocess.Popen, str]:
+        process, url = start_app_server(notebook_dir, **options)
+        started.append(process)
+        return process, url
+
+    yield start
+    for process in started:
+        stop_process_group(process)
