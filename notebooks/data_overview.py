@@ -17,12 +17,12 @@
 # notebook uses.
 
 # %% tags=["parameters"]
-source: str = "embedded:online_retail"  # data file (CSV/.gz, Parquet, Excel, DuckDB) or embedded:<name>
+source: str = "embedded:online_retail"  # CSV/.gz, Parquet, Excel or DuckDB file, or embedded:<name>
 sql: str = ""  # optional DuckDB query; a non-DuckDB source file is the table `data` in it
-columns: dict = {}  # {your column: canonical name}; empty = recognise common names
-start: str = ""  # first day shown, e.g. 2011-01-01; empty = from the first order
-end: str = ""  # last day shown, e.g. 2011-06-30; empty = to the last order
-country: str = ""  # one country to show; empty = all countries
+columns: dict = {}  # map of your column to canonical name; leave empty to recognise common names
+start: str = ""  # first day shown, e.g. 2011-01-01 (empty: from the first order)
+end: str = ""  # last day shown, e.g. 2011-06-30 (empty: to the last order)
+country: str = ""  # one country to show (empty: all countries)
 top_n: int = 10  # number of top products
 min_group: int = 5  # smallest customer group shown on its own (privacy)
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False

@@ -14,7 +14,9 @@ def _lines() -> pd.DataFrame:
         # InvoiceNo, StockCode, Quantity, InvoiceDate, UnitPrice, CustomerID
         ("1", "P1", "2", "2011-01-01 10:00", "1.0", "7.0"),  # kept
         ("1", "P1", "2", "2011-01-01 10:00", "1.0", "7.0"),  # duplicate
-        ("C2", "P1", "-2", "2011-01-02 10:00", "1.0", "7.0"),  # cancellation
+        ("C2", "P1", "-2", "2011-01-02 10:00", "1.2", "7.0"),  # cancellation (other price)
+        ("10", "P5", "3", "2011-01-02 11:00", "2.0", "11"),  # reversed by the next line
+        ("C11", "P5", "-3", "2011-01-02 12:00", "2.0", "11"),  # cancellation
         ("3", "POST", "1", "2011-01-03 10:00", "18.0", "8.0"),  # non-product
         ("3", "gift_0001_20", "1", "2011-01-03 10:00", "20.0", "8.0"),  # non-product
         ("4", "P2", "-5", "2011-01-04 10:00", "0", ""),  # stock adjustment: qty <= 0
@@ -33,7 +35,8 @@ def test_each_reason_counted_once_and_rows_add_up():
     expected = {
         "duplicate": 1,
         "bad_date": 1,
-        "cancellation": 1,
+        "cancellation": 2,
+        "reversed": 1,
         "non_product": 2,
         "non_positive_quantity": 1,
         "non_positive_price": 1,
@@ -41,12 +44,18 @@ def test_each_reason_counted_once_and_rows_add_up():
     }
     for reason, rows in expected.items():
         assert report.count(reason) == rows, reason
-    assert report.rows_in == 25
-    assert report.rows_out == 25 - 7
+    assert report.rows_in == 27
+    assert report.rows_out == 27 - 9
     dropped_sum = report.table.query("action == 'dropped'")["rows"].sum()
     assert dropped_sum == report.rows_in - report.rows_out
     assert set(result.dropped["reason"]) == set(expected) - {"missing_customer"}
-    assert len(result.dropped) == 7
+    assert len(result.dropped) == 9
+
+
+def test_net_returns_can_be_switched_off():
+    report = clean_transactions(_lines(), net_returns=False).report
+    assert report.count("reversed") == 0
+    assert report.rows_out == 27 - 8
 
 
 def test_types_and_amount_and_customer_ids():

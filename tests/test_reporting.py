@@ -18,8 +18,12 @@ import pytest
 from crmlib.errors import CrmInputError
 from crmlib.reporting import latest_report, list_runs, run_reports
 from crmlib.reporting.html import external_references
-from crmlib.reporting.index import atomic_write_text, update_reports_index
-from crmlib.reporting.runner import _publish, _reserve
+from crmlib.reporting.index import (
+    atomic_write_text,
+    publish_run_folder,
+    reserve_run_folder,
+    update_reports_index,
+)
 
 NOTEBOOKS = Path(__file__).parent / "data" / "notebooks"
 RUN_ID = re.compile(r"^\d{4}-\d{2}-\d{2}_\d{6}(-\d+)?$")
@@ -204,15 +208,26 @@ def test_unknown_notebook_lists_the_available_ones(tmp_path):
 
 def test_runs_started_in_the_same_second_get_distinct_folders(tmp_path):
     started = datetime(2024, 5, 1, 10, 15, 0)
-    first, work1 = _reserve(tmp_path, started, None)
-    second, work2 = _reserve(tmp_path, started, None)
+    first, work1 = reserve_run_folder(tmp_path, started)
+    second, work2 = reserve_run_folder(tmp_path, started)
     assert (first, second) == ("2024-05-01_101500", "2024-05-01_101500-2")
     assert work1.name.startswith(".") and work2.name.startswith(".")
     (tmp_path / first).mkdir()  # someone took the final name meanwhile
-    assert _publish(work1, tmp_path, first).name == "2024-05-01_101500-3"
-    assert _publish(work2, tmp_path, second).name == second
-    labelled, _ = _reserve(tmp_path, started, "nightly")
-    assert labelled == "2024-05-01_101500_nightly"
+    record = {"run_id": first, "status": "ok", "notebooks": []}
+    assert publish_run_folder(work1, tmp_path, record).name == "2024-05-01_101500-3"
+    assert record["run_id"] == "2024-05-01_101500-3"
+    assert json.loads((tmp_path / record["run_id"] / "run.json").read_text()) == record
+    published = publish_run_folder(work2, tmp_path, {"run_id": second, "notebooks": []})
+    assert published.name == second and not work2.exists()
+    assert (
+        reserve_run_folder(tmp_path, started, "nightly run!")[0] == "2024-05-01_101500_nightly-run"
+    )
+    with pytest.raises(CrmInputError, match="needs a letter or digit"):
+        reserve_run_folder(tmp_path, started, "../..")
+    assert [r["run_id"] for r in list_runs(tmp_path)] == [
+        "2024-05-01_101500-3",
+        "2024-05-01_101500-2",
+    ]
 
 
 def test_reports_index_skips_unreadable_runs_and_hidden_work_folders(tmp_path):

@@ -283,6 +283,9 @@ class _CappedRenderHandler(TornadoVoilaHandler):
             url = latest_report_url(self.reports_dir, path, self.base_url)
             self.finish(render_busy_page(self.viewer_slots, url))
             return
+        # Voila's page posts its kernel shutdown on unload with the `_xsrf` cookie, which only
+        # the tree page sets: a viewer who opened the app's URL directly got a 403 instead.
+        _ = self.xsrf_token
         ticket = _Ticket()
         km.open_tickets.add(ticket)
         token = _TICKET.set(ticket)

@@ -42,7 +42,7 @@ def monthly_chart(table: pd.DataFrame, *, measure: str = "revenue") -> alt.Chart
     else:
         y = alt.Y(f"{measure}:Q", title=measure.capitalize(), axis=alt.Axis(format="~s"))
         tip = alt.Tooltip(f"{measure}:Q", format=fmt)
-    return base.mark_bar().encode(
+    return base.mark_bar().properties(width=560).encode(
         x=alt.X("yearmonth(month):O", title="Month"),
         y=y,
         tooltip=[alt.Tooltip("yearmonth(month):O", title="month"), tip],
@@ -55,7 +55,7 @@ def new_returning_chart(table: pd.DataFrame) -> alt.Chart:
     ``table`` comes from :func:`crmlib.analysis.new_vs_returning`.
     """
     return (
-        alt.Chart(table, title="New and returning customers per month")
+        alt.Chart(table, title="New and returning customers per month", width=560)
         .mark_bar()
         .encode(
             x=alt.X("yearmonth(month):O", title="Month"),

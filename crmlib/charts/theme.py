@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 
 THEME_NAME = "crm"
@@ -30,8 +32,30 @@ def use_theme() -> None:
     alt.theme.enable(THEME_NAME)
 
 
+class ScriptSafeJSON(json.JSONEncoder):
+    """JSON with ``<``, ``>`` and ``&`` written as ``\\u`` escapes.
+
+    The static renderer places the chart spec, data included, inside a ``<script>`` element;
+    a product called ``</script><img onerror=...>`` would otherwise end that element and run
+    as HTML. The escapes decode to the same text in JavaScript.
+    """
+
+    @staticmethod
+    def _safe(text: str) -> str:
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+    def iterencode(self, o, _one_shot=False):
+        for chunk in super().iterencode(o, _one_shot):
+            yield self._safe(chunk)
+
+
 def use_static_renderer() -> None:
     """Render charts as HTML with Vega's JavaScript inline: draws offline in a saved report."""
     use_theme()
-    alt.renderers.enable("html", template="inline")
+    alt.renderers.enable(
+        "html",
+        template="inline",
+        json_kwds={"cls": ScriptSafeJSON},
+        embed_options={"actions": False},  # the menu links to external editors
+    )
     alt.data_transformers.disable_max_rows()

@@ -25,6 +25,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "bad_date": ("dropped", "date cannot be read"),
     "bad_number": ("dropped", "quantity, price or amount cannot be read"),
     "cancellation": ("dropped", "cancellation or return (order number starts with the prefix)"),
+    "reversed": ("dropped", "sale reversed by a later cancellation of the same line"),
     "non_product": ("dropped", "not a product: postage, fees, adjustments, vouchers"),
     "non_positive_quantity": ("dropped", "quantity zero or negative"),
     "non_positive_price": ("dropped", "unit price or amount zero or negative"),
@@ -112,6 +113,28 @@ def _non_product_mask(items: pd.Series, codes: Iterable[str], patterns: Iterable
     return mask.astype(bool)
 
 
+def _reversed_sales(out: pd.DataFrame, cancelled: pd.Series, usable: pd.Series) -> pd.Series:
+    """Sales lines that a later cancellation reverses exactly.
+
+    A cancellation line reverses a sale of the same customer, item, unit price and quantity
+    (with the opposite sign) dated at or before it. For each such key, as many sales as there
+    are cancellations are marked, the latest first. Without a customer nothing is matched.
+    """
+    keys = [C.CUSTOMER_ID, C.ITEM, C.UNIT_PRICE, C.QUANTITY]
+    marked = pd.Series(False, index=out.index)
+    canc = out.loc[cancelled & usable & out[C.CUSTOMER_ID].notna(), [*keys, C.ORDER_DATE]]
+    if canc.empty:
+        return marked
+    canc = canc.assign(**{C.QUANTITY: -canc[C.QUANTITY]})
+    per_key = canc.groupby(keys, observed=True)[C.ORDER_DATE].agg(["size", "max"]).reset_index()
+    sales = out.loc[~cancelled & usable & (out[C.QUANTITY] > 0), [*keys, C.ORDER_DATE]]
+    sales = sales.reset_index().merge(per_key, on=keys, how="inner")
+    sales = sales[sales[C.ORDER_DATE] <= sales["max"]]
+    rank = sales.groupby(keys, observed=True)[C.ORDER_DATE].rank(method="first", ascending=False)
+    marked.loc[sales.loc[rank <= sales["size"], "index"]] = True
+    return marked
+
+
 def clean_transactions(
     frame: pd.DataFrame,
     *,
@@ -121,6 +144,7 @@ def clean_transactions(
     cancellation_prefix: str | None = "C",
     non_product_codes: Iterable[str] = NON_PRODUCT_CODES,
     non_product_patterns: Iterable[str] = NON_PRODUCT_PATTERNS,
+    net_returns: bool = True,
 ) -> CleanResult:
     """Coerce types and drop or flag problem rows of a canonical transaction table.
 
@@ -138,6 +162,9 @@ def clean_transactions(
         Order numbers starting with it are cancellations/returns (Online Retail: ``"C"``).
     non_product_codes, non_product_patterns : iterable of str
         Item codes (exact) and regular expressions of lines that are not goods.
+    net_returns : bool
+        Also drop sales that a later cancellation reverses exactly (same customer, item,
+        price and quantity), so a cancelled order adds no revenue.
 
     Returns
     -------
@@ -177,16 +204,21 @@ def clean_transactions(
         matches["cancellation"] = out[C.ORDER_ID].str.startswith(cancellation_prefix).fillna(False)
     else:
         matches["cancellation"] = pd.Series(False, index=frame.index)
+    if C.CUSTOMER_ID in frame.columns:
+        out[C.CUSTOMER_ID] = to_identifier(frame[C.CUSTOMER_ID])
+    else:
+        out[C.CUSTOMER_ID] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    usable = ~(matches["duplicate"] | matches["bad_date"] | matches["bad_number"])
+    matches["reversed"] = (
+        _reversed_sales(out, matches["cancellation"], usable)
+        if net_returns
+        else pd.Series(False, index=frame.index)
+    )
     matches["non_product"] = _non_product_mask(out[C.ITEM], non_product_codes, non_product_patterns)
     matches["non_positive_quantity"] = (out[C.QUANTITY] <= 0).fillna(False)
     value = out[C.UNIT_PRICE].where(out[C.UNIT_PRICE].notna(), out[C.AMOUNT])
     matches["non_positive_price"] = (value <= 0).fillna(False)
-    if C.CUSTOMER_ID in frame.columns:
-        out[C.CUSTOMER_ID] = to_identifier(frame[C.CUSTOMER_ID])
-        matches["missing_customer"] = out[C.CUSTOMER_ID].isna()
-    else:
-        out[C.CUSTOMER_ID] = pd.Series(pd.NA, index=frame.index, dtype="string")
-        matches["missing_customer"] = pd.Series(True, index=frame.index)
+    matches["missing_customer"] = out[C.CUSTOMER_ID].isna()
     if C.DESCRIPTION in out.columns:
         out[C.DESCRIPTION] = out[C.DESCRIPTION].astype("string").str.strip()
 

@@ -211,13 +211,14 @@ def _prepare(nb: nbformat.NotebookNode, parameters: Mapping[str, Any] | None) ->
 
 
 def _reader_outputs(outputs: list[Any]) -> list[Any]:
-    """Drop widget views and record payloads from a cell's outputs."""
+    """Drop widget views (with their text fallback) and record payloads from cell outputs."""
     kept = []
     for output in outputs:
         data = output.get("data")
         if data is not None:
-            for mimetype in (*_WIDGET_MIMETYPES, RECORD_MIMETYPE):
-                data.pop(mimetype, None)
+            if any(mimetype in data for mimetype in _WIDGET_MIMETYPES):
+                continue
+            data.pop(RECORD_MIMETYPE, None)
             if not data:
                 continue
         kept.append(output)

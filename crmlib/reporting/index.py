@@ -21,11 +21,14 @@ import contextlib
 import html
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from crmlib.config import REPORTS_DIR
+from crmlib.errors import CrmInputError
 
 try:  # POSIX only; elsewhere concurrent runs simply are not serialised
     import fcntl
@@ -90,6 +93,88 @@ def reports_lock(reports_dir: str | os.PathLike[str]) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def reserve_run_folder(
+    reports_dir: str | os.PathLike[str], started: datetime, label: str | None = None
+) -> tuple[str, Path]:
+    """Pick an unused run name and create its hidden work folder.
+
+    Parameters
+    ----------
+    reports_dir : path
+        The reports folder (created if missing).
+    started : datetime
+        Start of the run; gives the name ``YYYY-mm-dd_HHMMSS``.
+    label : str, optional
+        Run name, appended as ``_<label>`` after replacing characters unsafe in a folder name.
+
+    Returns
+    -------
+    tuple of (str, Path)
+        The run name (with ``-2``, ``-3``, ... when taken, e.g. by a run started in the same
+        second) and the work folder ``.<name>.partial`` that reserves it.
+
+    Raises
+    ------
+    CrmInputError
+        A label without a single letter or digit.
+    """
+    reports_dir = Path(reports_dir)
+    base = started.strftime("%Y-%m-%d_%H%M%S")
+    if label is not None:
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-.")[:60]
+        if not re.search(r"[A-Za-z0-9]", slug):
+            raise CrmInputError(f"The run name {label!r} needs a letter or digit to name a folder.")
+        base = f"{base}_{slug}"
+    with reports_lock(reports_dir):
+        for n in range(1, 10_000):
+            run_id = base if n == 1 else f"{base}-{n}"
+            if (reports_dir / run_id).exists():
+                continue
+            with contextlib.suppress(FileExistsError):
+                (reports_dir / f".{run_id}.partial").mkdir()
+                return run_id, reports_dir / f".{run_id}.partial"
+    raise RuntimeError(f"no free run folder name for {base} in {reports_dir}")  # pragma: no cover
+
+
+def publish_run_folder(
+    work: str | os.PathLike[str], reports_dir: str | os.PathLike[str], record: dict[str, Any]
+) -> Path:
+    """Write a run's files, rename its work folder into place and rebuild the indexes.
+
+    Parameters
+    ----------
+    work : path
+        The work folder from ``reserve_run_folder``.
+    reports_dir : path
+        The reports folder.
+    record : dict
+        The run's record (``RunResult.to_dict()``); its ``run_id`` is updated when the name had
+        to be bumped because a folder of that name appeared meanwhile.
+
+    Returns
+    -------
+    Path
+        The published run folder.
+    """
+    work, reports_dir = Path(work), Path(reports_dir)
+    run_id = record["run_id"]
+    with reports_lock(reports_dir):
+        for n in range(1, 10_000):
+            final = reports_dir / (run_id if n == 1 else f"{run_id}-{n}")
+            reserved = n > 1 and (reports_dir / f".{final.name}.partial").exists()
+            if final.exists() or reserved:
+                continue
+            record["run_id"] = final.name
+            write_run_files(work, record)
+            try:
+                work.rename(final)
+            except OSError:
+                continue
+            update_reports_index(reports_dir)
+            return final
+    raise RuntimeError(f"could not publish {work}")  # pragma: no cover
 
 
 def list_runs(reports_dir: str | os.PathLike[str] = REPORTS_DIR) -> list[dict[str, Any]]:

@@ -1,23 +1,16 @@
-"""Run notebooks headless with papermill into a dated, self-contained report folder.
+"""Run notebooks headless with papermill into a dated folder of self-contained HTML reports.
 
-``run_reports`` is what ``crm report`` calls. In order, it
-
-1. checks the notebook names and parameter names (nothing runs and no folder is created when
-   one is wrong: the error lists what is available, with types and help);
-2. converts the jupytext sources to ``.ipynb`` in a throw-away build folder;
-3. runs each notebook through papermill with ``interactive=False`` (the static path) and only
-   the parameters it declares, in the notebook's source folder;
-4. exports each successful notebook to one offline HTML file (``crmlib.reporting.html``);
-5. writes ``run.json`` and ``index.html``, renames the hidden work folder to
-   ``reports/<YYYY-mm-dd_HHMMSS>/`` and rebuilds ``reports/index.html`` and
-   ``reports/latest.json`` (``crmlib.reporting.index``).
-
-A failing notebook does not stop the others; its executed notebook is kept as
-``<name>.failed.ipynb`` and it gets no HTML. Earlier runs are never touched.
+``run_reports`` (behind ``crm report``) checks notebook and parameter names before anything
+runs, converts the jupytext sources in a throw-away build folder, runs each notebook with
+``interactive=False`` and only the parameters it declares, exports each success to offline HTML
+(``html.py``), then publishes the hidden work folder as ``reports/<YYYY-mm-dd_HHMMSS>/`` and
+rebuilds the indexes (``index.py``). A failing notebook does not stop the others: it keeps
+``<name>.failed.ipynb`` and gets no HTML. Earlier runs are never touched.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
@@ -26,20 +19,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import papermill
+import yaml
 
 from crmlib import __version__
 from crmlib.config import NOTEBOOK_DIR, REPORTS_DIR
 from crmlib.errors import CrmInputError
 from crmlib.reporting.build import build_notebooks, notebook_sources
 from crmlib.reporting.html import export_html, notebook_records, notebook_title
-from crmlib.reporting.index import reports_lock, update_reports_index, write_run_files
+from crmlib.reporting.index import publish_run_folder, reserve_run_folder
 
 RUNNER_PARAMETERS = ("interactive",)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -158,16 +152,11 @@ class RunResult:
             "parameters": self.parameters,
             "crmlib_version": __version__,
             "notebooks": [
-                {
-                    "name": nb.name,
-                    "title": nb.title,
-                    "status": nb.status,
+                asdict(nb)
+                | {
                     "duration": round(nb.duration, 3),
-                    "parameters": nb.parameters,
                     "notebook": nb.notebook.name if nb.notebook else None,
                     "html": nb.html.name if nb.html else None,
-                    "error": nb.error,
-                    "records": nb.records,
                 }
                 for nb in self.notebooks
             ],
@@ -223,42 +212,27 @@ def run_reports(
     (True, PosixPath('reports/2024-05-01_101500/index.html'))
     """
     src, reports_dir = Path(src), Path(reports_dir)
-    label = _slug(run_name) if run_name is not None else None
     selected = _select(names, src)
     with tempfile.TemporaryDirectory(prefix="crm-report-build-") as build:
         built = {p.stem: p for p in build_notebooks(src, Path(build))}
         declared = {name: papermill.inspect_notebook(str(built[name])) for name in selected}
         requested, per_notebook = _check_parameters(dict(parameters or {}), declared)
         started = datetime.now().astimezone()
-        with reports_lock(reports_dir):
-            run_id, work = _reserve(reports_dir, started, label)
+        run_id, work = reserve_run_folder(reports_dir, started, run_name)
         try:
-            results = [
-                _run_one(
-                    name,
-                    built[name],
-                    per_notebook[name],
-                    work,
-                    src,
-                    timeout,
-                    progress,
-                    position=(i, len(selected)),
-                )
-                for i, name in enumerate(selected, start=1)
-            ]
-            result = RunResult(
-                run_id, work, started, datetime.now().astimezone(), requested, results, run_name
-            )
-            write_run_files(work, result.to_dict())
-            with reports_lock(reports_dir):
-                final = _publish(work, reports_dir, run_id)
-                result.run_id, result.folder = final.name, final
-                if final.name != run_id:
-                    write_run_files(final, result.to_dict())
-                update_reports_index(reports_dir)
+            results = []
+            for i, name in enumerate(selected, start=1):
+                if progress:
+                    _say(f"running {name} ({i}/{len(selected)})…")
+                nb_params = per_notebook[name]
+                results.append(_run_one(name, built[name], nb_params, work, src, timeout, progress))
+            finished = datetime.now().astimezone()
+            result = RunResult(run_id, work, started, finished, requested, results, run_name)
+            final = publish_run_folder(work, reports_dir, result.to_dict())
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
+    result.run_id, result.folder = final.name, final
     for nb in result.notebooks:
         nb.notebook = final / nb.notebook.name if nb.notebook else None
         nb.html = final / nb.html.name if nb.html else None
@@ -348,57 +322,29 @@ def describe_parameters(declared: Mapping[str, Mapping[str, Mapping[str, Any]]])
 def _convert(value: Any, spec: Mapping[str, Any], nb_name: str) -> Any:
     """Convert a text value (from a command line) to the declared int/float/bool type."""
     kind = spec.get("inferred_type_name")
+    if isinstance(value, str) and kind in {"dict", "list"}:
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else {"dict": {}, "list": []}[kind]
+        except yaml.YAMLError:
+            parsed = None
+        if not isinstance(parsed, {"dict": dict, "list": list}[kind]):
+            example = "'{\"Invoice\": \"order_id\"}'" if kind == "dict" else "'[a, b]'"
+            raise CrmInputError(
+                f"The {spec['name']!r} parameter of {nb_name} must be a {kind} written as "
+                f"JSON or YAML, e.g. {example}; got {value!r} instead."
+            )
+        return parsed
     if not isinstance(value, str) or kind not in {"int", "float", "bool"}:
         return value
     text = value.strip()
     try:
-        if kind == "bool":
-            if text.lower() in _TRUE | _FALSE:
-                return text.lower() in _TRUE
-            raise ValueError(text)
-        return int(text) if kind == "int" else float(text)
-    except ValueError:
+        if kind == "bool" and text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        return {"int": int, "float": float}[kind](text)
+    except (KeyError, ValueError):
         raise CrmInputError(
             f"The {spec['name']!r} parameter of {nb_name} must be {kind}; got {value!r} instead."
         ) from None
-
-
-def _slug(run_name: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", run_name).strip("-.")
-    if not slug:
-        raise CrmInputError(f"The run name {run_name!r} has no letters or digits to name a folder.")
-    return slug[:60]
-
-
-def _reserve(reports_dir: Path, started: datetime, label: str | None) -> tuple[str, Path]:
-    """Pick an unused run name and create its hidden work folder (call under the lock)."""
-    base = started.strftime("%Y-%m-%d_%H%M%S") + (f"_{label}" if label else "")
-    for n in range(1, 10_000):
-        run_id = base if n == 1 else f"{base}-{n}"
-        work = reports_dir / f".{run_id}.partial"
-        if (reports_dir / run_id).exists():
-            continue
-        try:
-            work.mkdir()
-        except FileExistsError:
-            continue
-        return run_id, work
-    raise RuntimeError(f"no free run folder name for {base} in {reports_dir}")  # pragma: no cover
-
-
-def _publish(work: Path, reports_dir: Path, run_id: str) -> Path:
-    """Rename the work folder to its final name, bumping the name if it was taken meanwhile."""
-    for n in range(1, 10_000):
-        final = reports_dir / (run_id if n == 1 else f"{run_id}-{n}")
-        reserved = n > 1 and (reports_dir / f".{final.name}.partial").exists()
-        if final.exists() or reserved:
-            continue
-        try:
-            work.rename(final)
-        except OSError:
-            continue
-        return final
-    raise RuntimeError(f"could not publish {work}")  # pragma: no cover
 
 
 def _run_one(
@@ -409,12 +355,8 @@ def _run_one(
     cwd: Path,
     timeout: float,
     progress: bool,
-    *,
-    position: tuple[int, int],
 ) -> NotebookResult:
     """Execute one notebook into the work folder and export its HTML report."""
-    if progress:
-        _say(f"running {name} ({position[0]}/{position[1]})…")
     executed = work / f"{name}.ipynb"
     start = time.perf_counter()
     title = notebook_title(nbformat.read(notebook, as_version=4), name)
@@ -455,26 +397,15 @@ def _describe_failure(name: str, exc: Exception, executed: Path) -> str:
     """``"<name> failed in cell 7: ValueError: <message>"`` from papermill's exception."""
     if isinstance(exc, papermill.PapermillExecutionError):
         cell = exc.exec_count if exc.exec_count is not None else exc.cell_index + 1
-        message = _ANSI.sub("", str(exc.evalue)).strip()
-        return f"{name} failed in cell {cell}: {exc.ename}: {message}".rstrip(": ")
-    where = _running_cell(executed)
-    message = _ANSI.sub("", str(exc)).strip().splitlines()
-    first = message[0] if message else ""
-    return f"{name} failed{where}: {type(exc).__name__}: {first}".rstrip(": ")
-
-
-def _running_cell(executed: Path) -> str:
-    """`` in cell N`` for the last cell papermill started before it stopped, if known."""
-    try:
-        nb = nbformat.read(executed, as_version=4)
-    except Exception:
-        return ""
-    where = ""
-    for index, cell in enumerate(nb.cells):
-        status = cell.get("metadata", {}).get("papermill", {}).get("status")
-        if status in {"running", "completed", "failed"}:
-            where = f" in cell {cell.get('execution_count') or index + 1}"
-    return where
+        where, ename, message = f" in cell {cell}", exc.ename, str(exc.evalue)
+    else:  # a timeout or a dead kernel: name the last cell papermill started
+        where, ename, message = "", type(exc).__name__, str(exc)
+        with contextlib.suppress(Exception):
+            for index, cell in enumerate(nbformat.read(executed, as_version=4).cells):
+                if cell.get("metadata", {}).get("papermill", {}).get("status") != "pending":
+                    where = f" in cell {cell.get('execution_count') or index + 1}"
+    lines = _ANSI.sub("", message).strip().splitlines()
+    return f"{name} failed{where}: {ename}" + (f": {lines[0]}" if lines else "")
 
 
 def _say(line: str) -> None:

@@ -2,7 +2,7 @@
 # # Tiny report
 #
 # A fixture notebook for the report runner tests: one parameter cell, a printed line, a recorded
-# value and an Altair bar chart.
+# value and two Altair charts (a second chart on the page must render too).
 
 # %% tags=["parameters"]
 n: int = 3  # number of bars in the chart

@@ -1,0 +1,99 @@
+"""Each notebook run headless through papermill on small embedded data; recorded values checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import papermill as pm
+import pytest
+
+from crmlib.analysis import build_overview
+from crmlib.config import EMBEDDED_DATA, NOTEBOOK_DIR
+from crmlib.io import load_transactions
+from crmlib.record import read_records
+from crmlib.reporting import build_notebooks
+
+pytestmark = pytest.mark.notebook
+SAMPLE = "embedded:online_retail_sample"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("built")
+    build_notebooks(NOTEBOOK_DIR, out)
+    return out
+
+
+def run(built: Path, tmp_path: Path, name: str, **params) -> tuple[dict, Path]:
+    output = tmp_path / f"{name}.out.ipynb"
+    pm.execute_notebook(
+        built / f"{name}.ipynb",
+        output,
+        parameters={"interactive": False, **params},
+        kernel_name="python3",
+        cwd=str(NOTEBOOK_DIR),
+        progress_bar=False,
+        execution_timeout=300,
+    )
+    return read_records(output), output
+
+
+def test_every_notebook_documents_its_parameters(built):
+    for nb in built.glob("*.ipynb"):
+        params = pm.inspect_notebook(str(nb))
+        assert "interactive" in params, nb.name
+        for name, info in params.items():
+            assert info["help"], f"{nb.name}: parameter {name} has no help text"
+
+
+def test_data_overview_on_sample(built, tmp_path):
+    records, _ = run(built, tmp_path, "data_overview", source=SAMPLE)
+    raw = pd.read_csv(EMBEDDED_DATA["online_retail_sample"], dtype=str)
+    assert records["rows_in"] == len(raw)
+    assert records["cleaning"]["duplicate"] == int(raw.duplicated().sum())
+    loaded = load_transactions(SAMPLE, use_cache=False)
+    assert records["rows_out"] == loaded.report.rows_out
+    expected = build_overview(loaded.data)["headline"]
+    assert records["headline"] == pytest.approx(expected)
+    kept = raw.drop_duplicates()
+    kept = kept[~kept["InvoiceNo"].str.startswith("C")]
+    assert records["headline"]["first_date"][:10] == kept["InvoiceDate"].min()[:10]
+
+
+def test_data_overview_country_filter_changes_the_numbers(built, tmp_path):
+    all_rows, _ = run(built, tmp_path, "data_overview", source=SAMPLE)
+    france, _ = run(built, tmp_path, "data_overview", source=SAMPLE, country="France")
+    assert 0 < france["headline"]["revenue"] < all_rows["headline"]["revenue"]
+    loaded = load_transactions(SAMPLE)
+    expected = build_overview(loaded.data, countries=["France"])["headline"]
+    assert france["headline"] == pytest.approx(expected)
+
+
+def test_filter_leaving_zero_rows_shows_an_empty_state(built, tmp_path):
+    records, output = run(built, tmp_path, "data_overview", source=SAMPLE, start="2030-01-01")
+    assert records["overview_rows"] == 0
+    assert records["headline"] is None
+    text = output.read_text(encoding="utf-8")
+    assert "Nothing to show." in text and "No transactions match the filter" in text
+
+
+def test_bad_source_fails_with_the_message_not_a_traceback(built, tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        run(built, tmp_path, "data_overview", source="no/such/file.csv")
+    err = info.value
+    assert err.ename == "CrmInputError"
+    assert "Data file not found" in err.evalue
+    assert len(err.traceback) == 1  # the one-line message, no stack
+
+
+def test_html_in_product_names_is_shown_as_text(built, tmp_path):
+    lines = pd.read_csv(EMBEDDED_DATA["online_retail_sample"], dtype=str).head(400)
+    lines.loc[:, "Description"] = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+    path = tmp_path / "evil.csv"
+    lines.to_csv(path, index=False)
+    records, output = run(built, tmp_path, "data_overview", source=str(path))
+    assert records["overview_rows"] > 0
+    text = output.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in text
+    assert "<script>alert(2)</script>" not in text
