@@ -8,6 +8,7 @@ written atomically (temporary file, then rename), so concurrent kernels never re
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -31,9 +32,18 @@ def file_fingerprint(path: str | Path) -> dict[str, Any]:
     return {"path": str(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+@functools.cache
+def code_version() -> str:
+    """Digest of the library's own source, so a change to the code invalidates stored results."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def fingerprint(*parts: Any) -> str:
-    """Stable hex digest of JSON-serialisable parts plus the library version."""
-    payload = json.dumps([CACHE_FORMAT, __version__, *parts], sort_keys=True, default=str)
+    """Stable hex digest of JSON-serialisable parts plus the library's code version."""
+    payload = json.dumps([CACHE_FORMAT, code_version(), *parts], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 

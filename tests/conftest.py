@@ -5,12 +5,13 @@ missing); ``local_context(browser)`` opens a fresh context that aborts every req
 127.0.0.1. ``start_app_server(notebook_dir, **options)`` starts ``crmlib.apps.server`` in its own
 process group on a free port and returns ``(process, base_url)`` once the port answers;
 ``stop_process_group(process)`` ends it (SIGTERM, then SIGKILL). The ``app_server`` fixture wraps
-both and always stops what it started.
+both and always stops what it started. ``write_widget_notebook(folder)`` writes a tiny app.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import nbformat
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +62,37 @@ def local_context(browser: Any, **options: Any) -> Any:
         "**/*", lambda route: route.continue_() if is_local(route.request.url) else route.abort()
     )
     return context
+
+
+def write_widget_notebook(folder: Path, name: str = "demo", sleep: float = 0.5) -> Path:
+    """Write a tiny Voila app: a sleep (simulated work), an IntSlider and an HTML echo of it.
+
+    The slider starts at 3; the HTML widget shows ``value <n>`` and follows the slider through
+    a Python callback, so a browser test can check the round trip to the kernel.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {name}"),
+        nbformat.v4.new_code_cell(
+            f"import time\nimport ipywidgets as widgets\ntime.sleep({sleep})"
+        ),
+        nbformat.v4.new_code_cell(
+            "slider = widgets.IntSlider(value=3, min=0, max=10, description='n')\n"
+            "out = widgets.HTML(value='value 3')\n"
+            "slider.observe(lambda change: setattr(out, 'value', f\"value {change['new']}\"), "
+            "names='value')\n"
+            "widgets.VBox([slider, out])"
+        ),
+    ]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
 
 
 def _wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float) -> None:
@@ -105,19 +138,18 @@ def start_app_server(
         The server process and its base URL, e.g. ``http://127.0.0.1:40123/``.
     """
     port = options.pop("port", None) or free_port()
-    args = [str(notebook_dir), "--port", str(port)]
-    for name, value in options.items():
-        if value is not None:
-            args += [f"--{name.replace('_', '-')}", str(value)]
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in options.items()}
+    options.update(notebook_dir=str(notebook_dir), port=port)
     if log_path is None:
         handle, name = tempfile.mkstemp(prefix="crm-app-server-", suffix=".log")
         os.close(handle)
         log_path = Path(name)
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONUNBUFFERED": "1"}
-    code = "from crmlib.apps.server import main; main()"
+    pythonpath = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
+    code = "import json, sys; from crmlib.apps import serve; serve(**json.loads(sys.argv[1]))"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-c", code, *args],
+            [sys.executable, "-c", code, json.dumps(options)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -160,11 +192,15 @@ def chromium_browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def app_server() -> Iterator[Callable[..., tuple[subprocess.Popen, str]]]:
-    """Factory fixture: ``app_server(notebook_dir, **options)``; stops every server it started."""
+def app_server(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen, str]]]:
+    """Factory fixture: ``app_server(notebook_dir, **options)``; stops every server it started.
+
+    Each server logs to ``tmp_path/app-server-<n>.log`` (``process.log_path``).
+    """
     started: list[subprocess.Popen] = []
 
     def start(notebook_dir: Path, **options: Any) -> tuple[subprocess.Popen, str]:
+        options.setdefault("log_path", tmp_path / f"app-server-{len(started)}.log")
         process, url = start_app_server(notebook_dir, **options)
         started.append(process)
         return process, url

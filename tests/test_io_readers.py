@@ -137,3 +137,15 @@ def test_unknown_suffix(tmp_path):
 def test_folder_is_refused(tmp_path):
     with pytest.raises(CrmInputError, match="is a folder"):
         read_table(tmp_path)
+
+
+def test_cache_returns_the_same_result_and_follows_file_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "t.csv"
+    ROWS.to_csv(path, index=False)
+    first = load_transactions(path)
+    assert list((tmp_path / "cache" / "transactions").glob("*.pkl"))
+    again = load_transactions(path)
+    pd.testing.assert_frame_equal(first.data, again.data)
+    ROWS.head(2).to_csv(path, index=False)  # the file changes: the stored result is not used
+    assert load_transactions(path).report.rows_in == 2

@@ -86,12 +86,12 @@ class CleaningReport:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{html.escape(str(r.description))}</td><td>{html.escape(str(r.action))}</td>"
+            f"<tr><td style='text-align:left'>{html.escape(str(r.description))}</td><td>{html.escape(str(r.action))}</td>"
             f"<td style='text-align:right'>{r.rows:,}</td></tr>"
             for r in self.to_frame().itertuples()
         )
         return (
-            "<table class='crm-cleaning'><thead><tr><th>Cleaning step</th><th>Action</th>"
+            "<table class='crm-cleaning'><thead><tr><th style='text-align:left'>Cleaning step</th><th>Action</th>"
             f"<th>Rows</th></tr></thead><tbody>{rows}</tbody></table>"
         )
 

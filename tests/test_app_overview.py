@@ -1,0 +1,56 @@
+"""The data overview app in a real Voila server and a real Chromium, offline."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from crmlib.config import NOTEBOOK_DIR
+from crmlib.reporting import build_notebooks
+from tests.conftest import local_context
+
+pytestmark = pytest.mark.browser
+
+
+def _card(page, label: str) -> str:
+    return page.locator(".crm-card", has_text=label).locator(".v").inner_text()
+
+
+def test_overview_app_renders_charts_and_filters(tmp_path, app_server, chromium_browser):
+    built = tmp_path / "apps"
+    build_notebooks(NOTEBOOK_DIR, built)
+    _, base = app_server(built, pool_size=1, max_kernels=3, timeout=120)
+
+    # wait until the pool kernel has run the notebook, so we time a preheated render
+    context = local_context(chromium_browser)
+    page = context.new_page()
+    blocked: list[str] = []
+    page.on("requestfailed", lambda r: blocked.append(r.url))
+    page.goto(base, wait_until="domcontentloaded")
+    assert "data_overview" in page.content()
+    time.sleep(15)
+
+    t0 = time.perf_counter()
+    page.goto(base + "voila/render/data_overview.ipynb", wait_until="domcontentloaded")
+    page.wait_for_selector(".vega-embed svg, .vega-embed canvas", timeout=90_000)
+    page.wait_for_selector(".crm-card", timeout=30_000)
+    print(f"first render after page request: {time.perf_counter() - t0:.2f} s")
+    assert page.locator(".vega-embed").count() >= 4
+
+    customers_all = _card(page, "Customers")
+    revenue_all = _card(page, "Revenue")
+    page.locator(".widget-dropdown select").select_option("France")
+    page.wait_for_function(
+        "v => [...document.querySelectorAll('.crm-card')].some("
+        "c => c.innerText.includes('Customers') && !c.innerText.includes(v))",
+        arg=customers_all,
+        timeout=30_000,
+    )
+    assert _card(page, "Customers") != customers_all
+    assert _card(page, "Revenue") != revenue_all
+    assert int(_card(page, "Customers").replace(",", "")) < int(customers_all.replace(",", ""))
+
+    offline = [u for u in blocked if "127.0.0.1" not in u]
+    print(f"blocked non-local requests (icons font and the like): {offline}")
+    context.close()
