@@ -121,15 +121,17 @@ async def open_viewer(page: Any, url: str, selector: str, timeout: float, viewer
 
 
 async def burst(browser: Any, url: str, args: argparse.Namespace, server: Server) -> dict:
-    """Open every viewer at once; return the viewers, the pages and the peak kernel count."""
+    """Open every viewer at once; return the viewers, their pages, peak kernels and API lag."""
     pages = [await new_page(browser) for _ in range(args.viewers)]
     viewers = [Viewer(i + 1) for i in range(args.viewers)]
-    peak = {"kernels": 0}
+    peak = {"kernels": 0, "lag": 0.0}
     done = asyncio.Event()
 
-    async def watch() -> None:
+    async def watch() -> None:  # peak kernel count, and the slowest answer of the status API
         while not done.is_set():
+            asked = time.monotonic()
             status = await asyncio.to_thread(server.status)
+            peak["lag"] = max(peak["lag"], time.monotonic() - asked)
             peak["kernels"] = max(peak["kernels"], status["kernels"])
             await asyncio.sleep(0.5)
 
@@ -141,7 +143,7 @@ async def burst(browser: Any, url: str, args: argparse.Namespace, server: Server
     await asyncio.gather(*jobs)
     done.set()
     await watcher
-    return {"viewers": viewers, "pages": pages, "peak_kernels": peak["kernels"]}
+    return {"viewers": viewers, "pages": pages, "peak_kernels": peak["kernels"], "lag": peak["lag"]}
 
 
 async def close_all(pages: list[tuple[Any, Any]], mode: str, server: Server) -> None:
@@ -168,22 +170,25 @@ async def run(args: argparse.Namespace, notebook_dir: Path, app: str) -> int:
         cull_idle_timeout=args.cull_idle_timeout,
         cull_interval=args.cull_interval,
         log_path=args.log,
+        timeout=30,
     )
     server = Server(base, token)
     url = f"{base}voila/render/{app}?token={token}"
     try:
-        warm, waited = await server.wait_until(lambda s: s["warm"] >= pool, timeout=120)
+        warm, waited = await server.wait_until(lambda s: s["warm"] >= pool, timeout=60)
         print(f"server {base}: pool of {pool} kernel(s) warm: {warm} after {waited:.1f} s")
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
                 executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
             )
             result = await burst(browser, url, args, server)
+            closed_at = time.monotonic()
             await close_all(result["pages"], args.close, server)
-            limit = args.cull_idle_timeout + args.cull_interval + 60
-            back, recovery = await server.wait_until(
+            limit = args.cull_idle_timeout + args.cull_interval + 30
+            back, _ = await server.wait_until(
                 lambda s: s["kernels"] == pool and s["warm"] >= pool, timeout=limit
             )
+            recovery = time.monotonic() - closed_at
             kernels_after = await asyncio.to_thread(server.kernel_count)
             single = Viewer(0)
             context, page = await new_page(browser)
@@ -218,7 +223,8 @@ def report(
     print(
         f"\nviewers {args.viewers}: served {counts['served']}, busy {counts['busy']}, "
         f"failed {counts['failed']}; max time to answer {slowest:.2f} s; "
-        f"peak kernels {result['peak_kernels']} (cap {args.max_kernels})"
+        f"peak kernels {result['peak_kernels']} (cap {args.max_kernels}); "
+        f"slowest status API answer {result['lag']:.2f} s"
     )
     print(
         f"after closing ({args.close}): kernels {kernels_after} (pool {pool}), back to the pool "
@@ -267,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         job = run(args, Path(notebook_dir), args.app or apps[0])
         try:
             return asyncio.run(asyncio.wait_for(job, timeout=290))
+        except TimeoutError:
+            print("the benchmark did not finish within 290 s (server stopped)")
+            return 1
         finally:
             if args.log.exists():
                 kept = Path(tempfile.gettempdir()) / "crm-app-load-server.log"

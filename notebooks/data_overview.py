@@ -46,17 +46,17 @@ show_cleaning(loaded.report)
 # ## Overview
 
 # %%
-countries = [country] if country else []
-overview = build_overview(
-    loaded.data, start=start, end=end, countries=countries, top_n=top_n, k=min_group,
-    monthly_by_country=not interactive,
-)  # fmt: skip
 if interactive:
     from widgets import OverviewApp
 
     app = OverviewApp(loaded.data, top_n=top_n, k=min_group, start=start, end=end, country=country)
     display(app)  # noqa: F821
+    overview = app.last
 else:
+    overview = build_overview(
+        loaded.data, start=start, end=end, countries=[country] if country else [], top_n=top_n,
+        k=min_group, monthly_by_country=True,
+    )  # fmt: skip
     show_overview(overview)
 
 # %%

@@ -11,6 +11,7 @@ import asyncio
 import http.client
 import json
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,7 @@ class _FakeVoilaManager:
     def __init__(self, **kwargs: Any) -> None:
         self.kernels = {"p1": _FakeKernel(), "k1": _FakeKernel()}
         self._kernel_connections = {"k1": -1}
-        self._pools: dict[str, list[asyncio.Future]] = {}
+        self._pools: dict[str, list[Future]] = {}
         self.culled: list[tuple[str, int]] = []
 
     def list_kernel_ids(self) -> list[str]:
@@ -130,13 +131,21 @@ class _FakeVoilaManager:
 
 def _manager() -> Any:
     manager = _crm_kernel_manager_factory(lambda *a, **k: _FakeVoilaManager)()
-    loop = asyncio.new_event_loop()
-    pooled, rendered = loop.create_future(), loop.create_future()
+    pooled, rendered = Future(), Future()  # same done/result/exception interface as a Task
     rendered.set_result(None)
     pooled.set_result({"kernel_id": "p1", "task": rendered})
-    manager._pools["nb.ipynb"] = [pooled, loop.create_future()]  # one ready, one starting
-    loop.close()
+    manager._pools["nb.ipynb"] = [pooled, Future()]  # one ready, one still starting
     return manager
+
+
+def _run(coroutine: Any) -> Any:
+    """Run a coroutine on a fresh loop in a worker thread.
+
+    The session-wide sync Playwright browser keeps an event loop running in the main thread,
+    where ``asyncio.run`` would refuse to start.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=30)
 
 
 def test_handout_restarts_the_idle_clock_and_claims_the_kernel() -> None:
@@ -150,7 +159,7 @@ def test_handout_restarts_the_idle_clock_and_claims_the_kernel() -> None:
         finally:
             _TICKET.reset(token)
 
-    asyncio.run(take())
+    _run(take())
     assert manager.kernels["k1"].last_activity > datetime(2020, 1, 1, tzinfo=UTC)
     assert manager.kernels["p1"].last_activity == datetime(2000, 1, 1, tzinfo=UTC)
     assert ticket.kernel_id == "k1"
@@ -179,13 +188,13 @@ def test_kernel_started_for_a_request_is_claimed() -> None:
         finally:
             _TICKET.reset(token)
 
-    assert asyncio.run(start()) == "k2"
+    assert _run(start()) == "k2"
     assert ticket.kernel_id == "k2"
 
 
 def test_negative_connection_count_is_reset_before_culling() -> None:
     manager = _manager()
-    asyncio.run(manager.cull_kernel_if_idle("k1"))
+    _run(manager.cull_kernel_if_idle("k1"))
     assert manager.culled == [("k1", 0)]
 
 
@@ -219,8 +228,12 @@ def test_busy_page_names_the_sessions_and_the_report() -> None:
     page = render_busy_page(4, "/reports/r1/demo.html")
     assert "All 4 app sessions are in use." in page
     assert 'href="/reports/r1/demo.html"' in page
-    assert "Try again in a minute" in page
+    assert "tries again by itself in 60 seconds" in page
+    assert '<meta http-equiv="refresh" content="60">' in page
     assert "none has been published yet" in render_busy_page(4, None)
+    warming = render_busy_page(4, None, warming=True, retry=10)
+    assert "A fresh app session is being prepared." in warming
+    assert 'content="10"' in warming
 
 
 # --------------------------------------------------------------------------- real server
@@ -322,3 +335,31 @@ def test_token_is_required_everywhere(tmp_path: Path, app_server: Any) -> None:
     code, _ = _get(base + "api/kernels", auth, method="POST")
     assert code == 405  # kernels are started only by opening an app
     _wait_for_status(base, lambda s: s["warm"] >= 1, **auth)
+
+
+@pytest.mark.browser
+def test_viewer_waiting_for_a_cold_kernel_is_told_and_served_on_retry(
+    tmp_path: Path, app_server: Any, chromium_browser: Any
+) -> None:
+    write_widget_notebook(tmp_path / "nb", sleep=4)  # a refill takes several seconds
+    _, base = app_server(tmp_path / "nb", pool_size=1, max_kernels=3)
+    _wait_for_status(base, lambda s: s["warm"] >= 1 and s["viewer_slots"] == 2)
+    app_url = base + "voila/render/demo.ipynb"
+    first = local_context(chromium_browser)
+    page = first.new_page()
+    assert page.goto(app_url, timeout=60_000).status == 200
+    # the pool's next kernel is still running the notebook: the second viewer is told at once
+    second = local_context(chromium_browser)
+    waiting = second.new_page()
+    t0 = time.monotonic()
+    response = waiting.goto(app_url, timeout=30_000)
+    answered = time.monotonic() - t0
+    assert response is not None and response.status == 503
+    assert waiting.inner_text("#crm-busy") == "A fresh app session is being prepared."
+    print(f"second viewer told 'warming' in {answered:.2f} s")
+    # once the refill is warm, the same page (it reloads itself) is served
+    _wait_for_status(base, lambda s: s["warm"] >= 1)
+    assert waiting.goto(app_url, timeout=60_000).status == 200
+    waiting.wait_for_selector(".widget-slider", timeout=60_000)
+    first.close()
+    second.close()

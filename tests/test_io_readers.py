@@ -95,7 +95,7 @@ def test_load_transactions_from_duckdb_gives_same_result_as_csv(tmp_path):
 
 
 def test_file_not_found():
-    with pytest.raises(CrmInputError, match="Data file not found: .*nope.csv"):
+    with pytest.raises(CrmInputError, match=r"Data file not found: .*nope\.csv"):
         read_table("nope.csv")
 
 
@@ -130,7 +130,7 @@ def test_non_utf8_csv_names_the_byte_and_the_fix(tmp_path):
 def test_unknown_suffix(tmp_path):
     path = tmp_path / "data.json"
     path.write_text("{}")
-    with pytest.raises(CrmInputError, match="Unknown file type '.json'"):
+    with pytest.raises(CrmInputError, match=r"Unknown file type '\.json'"):
         read_table(path)
 
 

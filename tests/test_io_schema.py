@@ -25,7 +25,7 @@ def test_aliases_are_recognised_and_extra_columns_kept():
     out = map_columns(LINES)
     assert {"order_id", "quantity", "order_date", "unit_price", "customer_id"} <= set(out.columns)
     assert "Store" in out.columns
-    assert list(LINES.columns)[0] == "Invoice"  # caller's frame untouched
+    assert LINES.columns[0] == "Invoice"  # caller's frame untouched
 
 
 def test_explicit_mapping_wins_over_aliases():

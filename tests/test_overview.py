@@ -87,7 +87,7 @@ def test_country_split_suppresses_small_countries(tx):
 def test_filters_and_their_errors(tx):
     assert len(filter_transactions(tx, start="2011-02-01", end="2011-02-10")) == 2
     assert len(filter_transactions(tx, countries=["FR"])) == 1
-    with pytest.raises(CrmInputError, match="Unknown countries \\['Narnia'\\].*FR, UK"):
+    with pytest.raises(CrmInputError, match=r"Unknown countries \['Narnia'\].*FR, UK"):
         filter_transactions(tx, countries=["Narnia"])
     with pytest.raises(CrmInputError, match="after the end date"):
         filter_transactions(tx, start="2011-03-01", end="2011-01-01")

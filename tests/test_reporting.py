@@ -257,22 +257,10 @@ def test_reports_index_skips_unreadable_runs_and_hidden_work_folders(tmp_path):
 # --- browser ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def report_browser():
-    """A headless Chromium for this module (shared browser fixtures may replace it later)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.mark.notebook
 @pytest.mark.browser
-def test_html_report_renders_offline_in_chromium(tiny_run, report_browser):
-    context = report_browser.new_context()
+def test_html_report_renders_offline_in_chromium(tiny_run, chromium_browser):
+    context = chromium_browser.new_context()
     requested: list[str] = []
     blocked: list[str] = []
     errors: list[str] = []

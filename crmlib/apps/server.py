@@ -161,6 +161,7 @@ def build_app_config(
 class _Ticket:
     """An admitted render request; it learns its kernel id once it has one."""
 
+    notebook: str = ""
     kernel_id: str | None = None
 
 
@@ -187,9 +188,17 @@ class _KernelManagerMixin:
         """Kernels started for a pool and not handed out yet."""
         return {item["kernel_id"] for item in self._pool_results()}
 
-    def warm_kernel_count(self) -> int:
-        """Pooled kernels that have finished running their notebook."""
-        return sum(item["task"].done() for item in self._pool_results())
+    def warm_kernel_count(self, notebook: str | None = None) -> int:
+        """Pooled kernels that have finished running their notebook (or ``notebook`` only)."""
+        pools = getattr(self, "_pools", {})
+        names = [n for n in pools if notebook is None or n == notebook or n.endswith(notebook)]
+        tasks = [t for n in names for t in pools[n]]
+        done = [t.result() for t in tasks if t.done() and not t.cancelled() and not t.exception()]
+        return sum(item["task"].done() for item in done)
+
+    def waiting_tickets(self, notebook: str) -> int:
+        """Admitted requests for ``notebook`` that have not got their kernel yet."""
+        return sum(t.kernel_id is None and t.notebook == notebook for t in self.open_tickets)
 
     def viewer_count(self) -> int:
         """Admitted render requests plus live kernels that are neither pooled nor claimed."""
@@ -233,17 +242,29 @@ def latest_report_url(reports_dir: Path, notebook: str, base_url: str = "/") -> 
     return None
 
 
-def render_busy_page(sessions: int, report_url: str | None) -> str:
-    """HTML of the 503 page: how many sessions exist and where the static report is."""
+def render_busy_page(
+    sessions: int, report_url: str | None, *, warming: bool = False, retry: int = 60
+) -> str:
+    """HTML of the 503 page: why there is no session now, and where the static report is.
+
+    The page reloads itself after ``retry`` seconds, so a viewer is served once a session is
+    free or warm, without having to press anything.
+    """
     if report_url is None:
         report_url, label = "#", "none has been published yet"
     elif report_url.endswith("/reports/index.html"):
         label = "all static reports"
     else:
         label = "latest static report"
-    headline = f"All {sessions} app {'session is' if sessions == 1 else 'sessions are'} in use."
+    if warming:
+        headline = "A fresh app session is being prepared."
+    else:
+        headline = f"All {sessions} app {'session is' if sessions == 1 else 'sessions are'} in use."
     return string.Template(BUSY_TEMPLATE.read_text(encoding="utf-8")).substitute(
-        headline=headline, report_url=html.escape(report_url), report_label=label
+        headline=headline,
+        report_url=html.escape(report_url),
+        report_label=label,
+        retry=int(retry),
     )
 
 
@@ -252,6 +273,7 @@ class _CappedRenderHandler(TornadoVoilaHandler):
 
     def initialize(self, **kwargs: Any) -> None:
         self.viewer_slots: int = kwargs.pop("viewer_slots")
+        self.warm_only: bool = kwargs.pop("warm_only", True)
         self.reports_dir = Path(kwargs.pop("reports_dir"))
         super().initialize(**kwargs)
 
@@ -261,19 +283,25 @@ class _CappedRenderHandler(TornadoVoilaHandler):
             await super().get(path=path)
             return
         km = self.kernel_manager
-        if km.viewer_count() >= self.viewer_slots:
-            self.log.warning("All %d app sessions in use: 503 for %s", self.viewer_slots, path)
+        full = km.viewer_count() >= self.viewer_slots
+        # Serve only from a warm pooled kernel: a viewer who would wait for a fresh kernel to
+        # run the whole notebook (tens of seconds under load) is told so at once instead.
+        cold = self.warm_only and km.warm_kernel_count(path) <= km.waiting_tickets(path)
+        if full or cold:
+            why = "full" if full else "warming"
+            self.log.warning("App sessions %s (%d slots): 503 for %s", why, self.viewer_slots, path)
+            retry = 60 if full else 10
             self.set_status(503)
-            self.set_header("Retry-After", "60")
+            self.set_header("Retry-After", str(retry))
             self.set_header("Cache-Control", "no-store")
             self.set_header("Content-Type", "text/html; charset=UTF-8")
             url = latest_report_url(self.reports_dir, path, self.base_url)
-            self.finish(render_busy_page(self.viewer_slots, url))
+            self.finish(render_busy_page(self.viewer_slots, url, warming=not full, retry=retry))
             return
         # Voila's page posts its kernel shutdown on unload with the `_xsrf` cookie, which only
         # the tree page sets: a viewer who opened the app's URL directly got a 403 instead.
         _ = self.xsrf_token
-        ticket = _Ticket()
+        ticket = _Ticket(notebook=path)
         km.open_tickets.add(ticket)
         token = _TICKET.set(ticket)
         try:
@@ -355,7 +383,12 @@ class CrmVoila(voila_app.Voila):
         handlers = []
         for pattern, handler, *options in super().init_handlers():
             if handler is TornadoVoilaHandler:
-                extra = {"viewer_slots": self.viewer_slots, "reports_dir": self.reports_dir}
+                vc = self.voila_configuration
+                extra = {
+                    "viewer_slots": self.viewer_slots,
+                    "reports_dir": self.reports_dir,
+                    "warm_only": bool(vc.preheat_kernel and vc.default_pool_size > 0),
+                }
                 handlers.append((pattern, _CappedRenderHandler, {**options[0], **extra}))
             elif handler is TornadoVoilaTreeHandler:
                 handlers.append((pattern, _TreeHandler, *options))
