@@ -85,14 +85,16 @@ class CleaningReport:
         return frame
 
     def _repr_html_(self) -> str:
+        left = "style='text-align:left'"
         rows = "".join(
-            f"<tr><td style='text-align:left'>{html.escape(str(r.description))}</td><td>{html.escape(str(r.action))}</td>"
+            f"<tr><td {left}>{html.escape(str(r.description))}</td>"
+            f"<td>{html.escape(str(r.action))}</td>"
             f"<td style='text-align:right'>{r.rows:,}</td></tr>"
             for r in self.to_frame().itertuples()
         )
         return (
-            "<table class='crm-cleaning'><thead><tr><th style='text-align:left'>Cleaning step</th><th>Action</th>"
-            f"<th>Rows</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<table class='crm-cleaning'><thead><tr><th {left}>Cleaning step</th>"
+            f"<th>Action</th><th>Rows</th></tr></thead><tbody>{rows}</tbody></table>"
         )
 
 
