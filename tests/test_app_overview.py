@@ -52,5 +52,5 @@ def test_overview_app_renders_charts_and_filters(tmp_path, app_server, chromium_
     assert int(_card(page, "Customers").replace(",", "")) < int(customers_all.replace(",", ""))
 
     offline = [u for u in blocked if "127.0.0.1" not in u]
-    print(f"blocked non-local requests (icons font and the like): {offline}")
+    assert not offline, f"the app asked for external resources: {offline}"
     context.close()

@@ -30,6 +30,7 @@ from crmlib.apps.server import (
     _Ticket,
     latest_report_url,
     render_busy_page,
+    strip_external_links,
 )
 
 # --------------------------------------------------------------------------- configuration
@@ -363,3 +364,17 @@ def test_viewer_waiting_for_a_cold_kernel_is_told_and_served_on_retry(
     waiting.wait_for_selector(".widget-slider", timeout=60_000)
     first.close()
     second.close()
+
+
+def test_external_stylesheets_are_stripped_from_pages() -> None:
+    head = (
+        '<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/fa.css">'
+        "<link rel='stylesheet' href='//cdn.example/x.css'>"
+        '<link rel="stylesheet" href="/voila/static/index.css">'
+    )
+    assert strip_external_links(head) == '<link rel="stylesheet" href="/voila/static/index.css">'
+    assert (
+        strip_external_links(head.encode())
+        == b'<link rel="stylesheet" href="/voila/static/index.css">'
+    )
+    assert strip_external_links(b"\x00binary") == b"\x00binary"

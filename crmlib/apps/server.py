@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import html
+import re
 import string
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -310,11 +311,31 @@ class _CappedRenderHandler(TornadoVoilaHandler):
             _TICKET.reset(token)
             km.open_tickets.discard(ticket)
 
+    def write(self, chunk: Any) -> None:
+        super().write(strip_external_links(chunk))
+
+
+_EXTERNAL_LINK = re.compile(r"<link\b[^>]*\bhref=[\"'](?:https?:)?//[^>]*>", re.IGNORECASE)
+
+
+def strip_external_links(chunk: Any) -> Any:
+    """Drop ``<link href="https://...">`` tags (Voila's pages ask a CDN for Font Awesome).
+
+    Offline the request only fails, after a wait; without it the page loads nothing from
+    outside this server (a few icons fall back to plain text).
+    """
+    if isinstance(chunk, bytes) and b"//" in chunk and b"<link" in chunk:
+        return strip_external_links(chunk.decode("utf-8")).encode("utf-8")
+    if isinstance(chunk, str) and "<link" in chunk:
+        return _EXTERNAL_LINK.sub("", chunk)
+    return chunk
+
 
 class _TreeHandler(TornadoVoilaTreeHandler):
     """Voila's classic notebook list, plus one entry that leads to the static reports."""
 
     def write(self, chunk: Any) -> None:
+        chunk = strip_external_links(chunk)
         if isinstance(chunk, str) and 'class="voila-notebooks"' in chunk:
             href = url_path_join(self.base_url, "reports", "index.html")
             entry = (

@@ -42,10 +42,14 @@ def monthly_chart(table: pd.DataFrame, *, measure: str = "revenue") -> alt.Chart
     else:
         y = alt.Y(f"{measure}:Q", title=measure.capitalize(), axis=alt.Axis(format="~s"))
         tip = alt.Tooltip(f"{measure}:Q", format=fmt)
-    return base.mark_bar().properties(width=560).encode(
-        x=alt.X("yearmonth(month):O", title="Month"),
-        y=y,
-        tooltip=[alt.Tooltip("yearmonth(month):O", title="month"), tip],
+    return (
+        base.mark_bar()
+        .properties(width=560)
+        .encode(
+            x=alt.X("yearmonth(month):O", title="Month"),
+            y=y,
+            tooltip=[alt.Tooltip("yearmonth(month):O", title="month"), tip],
+        )
     )
 
 

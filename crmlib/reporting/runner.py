@@ -328,7 +328,7 @@ def _convert(value: Any, spec: Mapping[str, Any], nb_name: str) -> Any:
         except yaml.YAMLError:
             parsed = None
         if not isinstance(parsed, {"dict": dict, "list": list}[kind]):
-            example = "'{\"Invoice\": \"order_id\"}'" if kind == "dict" else "'[a, b]'"
+            example = '\'{"Invoice": "order_id"}\'' if kind == "dict" else "'[a, b]'"
             raise CrmInputError(
                 f"The {spec['name']!r} parameter of {nb_name} must be a {kind} written as "
                 f"JSON or YAML, e.g. {example}; got {value!r} instead."
