@@ -1,0 +1,243 @@
+"""Baskets as a sparse basket × item matrix, built from any shape of input.
+
+A :class:`Baskets` holds a CSR matrix (rows = baskets, columns = items, True where the basket
+holds the item), the item labels, the basket ids and, when known, each basket's customer. It is
+never densified: memory grows with the number of item occurrences, not baskets × items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from crmlib import config as C
+from crmlib.errors import CrmInputError
+
+TRUE_FLAGS = frozenset({"1", "t", "true", "y", "yes", "x", "1.0"})
+FALSE_FLAGS = frozenset({"0", "f", "false", "n", "no", "", "0.0", "nan", "none"})
+
+
+@dataclass
+class Baskets:
+    """Sparse baskets.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix of bool, shape (n_baskets, n_items)
+    items : pandas.Index of str, length n_items
+    basket_ids : pandas.Index, length n_baskets
+    customers : pandas.Series or None
+        Customer id per basket (same order as rows); None when unknown.
+    """
+
+    matrix: sparse.csr_matrix
+    items: pd.Index
+    basket_ids: pd.Index
+    customers: pd.Series | None = None
+
+    @property
+    def n_baskets(self) -> int:
+        return self.matrix.shape[0]
+
+    @property
+    def n_items(self) -> int:
+        return self.matrix.shape[1]
+
+    def item_counts(self) -> pd.Series:
+        """Baskets holding each item, most frequent first."""
+        counts = np.asarray(self.matrix.sum(axis=0)).ravel()
+        return pd.Series(counts, index=self.items, name="baskets").sort_values(
+            ascending=False, kind="stable"
+        )
+
+    def holding(self, items: Iterable[str]) -> np.ndarray:
+        """Boolean mask of the baskets that hold every item in ``items``."""
+        codes = self.codes(items)
+        if not codes:
+            return np.ones(self.n_baskets, dtype=bool)
+        sub = self.matrix[:, codes]
+        return np.asarray(sub.sum(axis=1)).ravel() == len(codes)
+
+    def codes(self, items: Iterable[str]) -> list[int]:
+        """Column positions of item labels; unknown labels raise with a hint."""
+        wanted = list(items)
+        pos = self.items.get_indexer(wanted)
+        unknown = [w for w, p in zip(wanted, pos, strict=True) if p < 0]
+        if unknown:
+            sample = ", ".join(map(str, self.items[:5]))
+            raise CrmInputError(f"Unknown items {unknown}; items look like: {sample}, ...")
+        return pos.tolist()
+
+    def __repr__(self) -> str:
+        return (
+            f"Baskets({self.n_baskets:,} baskets × {self.n_items:,} items, nnz={self.matrix.nnz:,})"
+        )
+
+
+def _check_not_empty(n_baskets: int, n_items: int, what: str) -> None:
+    if n_baskets == 0 or n_items == 0:
+        raise CrmInputError(f"{what}: no baskets with items were found, so nothing can be mined.")
+
+
+def _from_codes(
+    rows: np.ndarray, cols: np.ndarray, items: pd.Index, ids: pd.Index, customers=None
+) -> Baskets:
+    data = np.ones(len(rows), dtype=bool)
+    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(len(ids), len(items)), dtype=bool)
+    matrix.sum_duplicates()
+    matrix.data[:] = True
+    return Baskets(matrix, items, ids, customers)
+
+
+def baskets_from_transactions(
+    data: pd.DataFrame,
+    *,
+    basket: str = "order",
+    item: str = C.ITEM,
+    categories: Mapping[str, str] | pd.Series | None = None,
+) -> Baskets:
+    """Baskets from canonical transactions.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Rows = order lines with ``order_id``, ``customer_id`` and the ``item`` column.
+    basket : {"order", "customer"}
+        One basket per order, or per customer (all their orders together; rows without a
+        customer are left out).
+    item : str
+        Column used as the item label (``item`` codes or ``description`` names).
+    categories : mapping, optional
+        Item → category; when given, baskets hold categories instead of items (items without a
+        category keep their own label).
+
+    Returns
+    -------
+    Baskets
+        ``customers`` is set when the data has customer ids.
+    """
+    if basket not in ("order", "customer"):
+        raise CrmInputError(f"basket must be 'order' or 'customer'; got {basket!r}.")
+    key = C.ORDER_ID if basket == "order" else C.CUSTOMER_ID
+    missing = [c for c in (key, item) if c not in data.columns]
+    if missing:
+        raise CrmInputError(f"Transactions have no column {missing}; found {list(data.columns)}.")
+    frame = data[data[key].notna() & data[item].notna()]
+    labels = frame[item].astype(str)
+    if categories is not None:
+        mapping = pd.Series(categories) if not isinstance(categories, pd.Series) else categories
+        labels = labels.map(mapping).fillna(labels)
+    row_codes, ids = pd.factorize(frame[key], sort=False)
+    col_codes, items = pd.factorize(labels, sort=True)
+    _check_not_empty(len(ids), len(items), "transactions")
+    customers = None
+    if C.CUSTOMER_ID in frame.columns:
+        if basket == "customer":
+            customers = pd.Series(ids, name=C.CUSTOMER_ID)
+        else:
+            first = frame.groupby(row_codes)[C.CUSTOMER_ID].first()
+            customers = pd.Series(first.reindex(range(len(ids))).to_numpy(), name=C.CUSTOMER_ID)
+    return _from_codes(row_codes, col_codes, pd.Index(items), pd.Index(ids), customers)
+
+
+def baskets_from_lists(lists: Sequence[Sequence[str]], ids: Sequence | None = None) -> Baskets:
+    """Baskets from a list of item lists (one list per basket; repeats count once)."""
+    lengths = np.fromiter((len(b) for b in lists), dtype=np.int64, count=len(lists))
+    flat = pd.Index([str(x) for b in lists for x in b])
+    col_codes, items = pd.factorize(flat, sort=True)
+    rows = np.repeat(np.arange(len(lists)), lengths)
+    _check_not_empty(len(lists), len(items), "basket list")
+    basket_ids = pd.Index(ids if ids is not None else np.arange(len(lists)))
+    return _from_codes(rows, col_codes, pd.Index(items), basket_ids)
+
+
+def read_basket_lines(path, sep: str = ",") -> Baskets:
+    """Read a file with one basket per line, items separated by ``sep`` (e.g. groceries.csv).
+
+    Only the line end is removed: spaces inside or at the end of an item name are kept.
+    """
+    import gzip
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as fh:
+        lists = [line.rstrip("\r\n").split(sep) for line in fh if line.rstrip("\r\n")]
+    return baskets_from_lists([[x for x in b if x != ""] for b in lists])
+
+
+def _flag(values: pd.Series, column: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values):
+        return values.fillna(False).astype(bool)
+    if pd.api.types.is_numeric_dtype(values):
+        bad = values.notna() & ~values.isin([0, 1])
+        if bad.any():
+            raise CrmInputError(
+                f"Flag column '{column}' must hold 0/1, yes/no or true/false; "
+                f"found {values[bad].unique()[:3].tolist()}."
+            )
+        return values.fillna(0).astype(bool)
+    text = values.astype("string").str.strip().str.lower().fillna("")
+    unknown = ~text.isin(TRUE_FLAGS | FALSE_FLAGS)
+    if unknown.any():
+        raise CrmInputError(
+            f"Flag column '{column}' must hold T/F, 1/0, yes/no or true/false; "
+            f"found {values[unknown].astype(str).unique()[:3].tolist()}."
+        )
+    return text.isin(TRUE_FLAGS)
+
+
+def baskets_from_wide(
+    frame: pd.DataFrame,
+    *,
+    item_columns: Sequence[str] | None = None,
+    id_column: str | None = None,
+    customer_column: str | None = None,
+) -> Baskets:
+    """Baskets from a wide flag table: one row per basket, one column per product.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Flag columns hold T/F, 1/0, yes/no or true/false; other columns are attributes.
+    item_columns : sequence of str, optional
+        The flag columns; default every column whose values all look like flags.
+    id_column, customer_column : str, optional
+        Basket id and customer id columns.
+
+    Returns
+    -------
+    Baskets
+        Items are the flag column names.
+    """
+    if item_columns is None:
+        skip = {id_column, customer_column}
+        item_columns = []
+        for col in frame.columns:
+            if col in skip:
+                continue
+            try:
+                _flag(frame[col], str(col))
+            except CrmInputError:
+                continue
+            item_columns.append(col)
+        if not item_columns:
+            raise CrmInputError(
+                f"No flag columns (T/F, 1/0, yes/no) found among {list(frame.columns)}; "
+                "name them with item_columns=[...]."
+            )
+    missing = [c for c in item_columns if c not in frame.columns]
+    if missing:
+        raise CrmInputError(f"Flag columns {missing} not found; columns: {list(frame.columns)}.")
+    flags = np.column_stack([_flag(frame[c], str(c)).to_numpy() for c in item_columns])
+    matrix = sparse.csr_matrix(flags, dtype=bool)
+    _check_not_empty(len(frame), len(item_columns), "flag table")
+    ids = pd.Index(frame[id_column] if id_column else frame.index)
+    customers = (
+        pd.Series(frame[customer_column].to_numpy(), name=C.CUSTOMER_ID)
+        if customer_column
+        else None
+    )
+    return Baskets(matrix, pd.Index([str(c) for c in item_columns]), ids, customers)
