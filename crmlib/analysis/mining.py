@@ -182,3 +182,52 @@ def frequent_itemsets_codes(
         n_baskets,
         seconds,
     )
+
+
+def closed_maximal_flags(found: Itemsets) -> tuple[np.ndarray, np.ndarray]:
+    """Closed (no superset with the same count) and maximal (no frequent superset) flags.
+
+    Every frequent superset has a frequent superset one item larger, so checking the
+    (k−1)-subsets of each k-itemset is enough.
+    """
+    closed = np.ones(len(found.itemsets), dtype=bool)
+    maximal = np.ones(len(found.itemsets), dtype=bool)
+    position = {s: i for i, s in enumerate(found.itemsets)}
+    counts = found.counts
+    for itemset, count in zip(found.itemsets, counts.tolist(), strict=True):
+        if len(itemset) < 2:
+            continue
+        for drop in range(len(itemset)):
+            sub = itemset[:drop] + itemset[drop + 1 :]
+            i = position[sub]
+            maximal[i] = False
+            if counts[i] == count:
+                closed[i] = False
+    return closed, maximal
+
+
+def estimate_blowup(matrix: sparse.csr_matrix, min_count: int) -> dict[str, int]:
+    """Cheap look-ahead before mining: frequent items and pairs at ``min_count``.
+
+    Returns
+    -------
+    dict
+        ``items``, ``pairs`` (frequent 2-itemsets), ``largest_basket`` and ``bound``: an upper
+        estimate of itemsets, 2^(frequent items of the largest basket) capped at 10^12.
+    """
+    counts = np.asarray(matrix.sum(axis=0)).ravel()
+    frequent = np.flatnonzero(counts >= min_count)
+    if len(frequent) < 2:
+        return {"items": len(frequent), "pairs": 0, "largest_basket": 0, "bound": len(frequent)}
+    x = matrix[:, frequent].astype(np.int32)
+    pairs = x.T @ x
+    n_pairs = int(
+        ((pairs >= min_count).sum() - (np.asarray(pairs.diagonal()) >= min_count).sum()) // 2
+    )
+    largest = int(np.diff(x.tocsr().indptr).max())
+    return {
+        "items": len(frequent),
+        "pairs": n_pairs,
+        "largest_basket": largest,
+        "bound": int(min(2.0 ** min(largest, 40), 1e12)),
+    }

@@ -8,6 +8,7 @@ counts, vectorised over all rules.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from crmlib.analysis.mining import (
     DEFAULT_TIME_LIMIT,
     Itemsets,
     MiningLimitError,
+    estimate_blowup,
     frequent_itemsets_codes,
     min_count_for,
 )
@@ -138,6 +140,9 @@ class RuleSet:
     min_support, min_confidence, min_lift : float
     itemsets : int
         Frequent itemsets found.
+    notes : list of str
+        Warnings for the reader (a very low support, why there are no rules and what
+        threshold would give some).
     funnel : dict
         ``mined``, ``non_redundant``, ``significant`` rule counts.
     seconds : dict
@@ -153,6 +158,7 @@ class RuleSet:
     itemsets: int
     funnel: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def funnel_text(self) -> str:
         f = self.funnel
@@ -282,6 +288,16 @@ def mine_rules(
         keep = np.ones(baskets.n_items, dtype=bool)
         keep[banned] = False
         matrix = matrix.multiply(keep[np.newaxis, :]).tocsr()
+    notes = []
+    if min_count <= 10:
+        look = estimate_blowup(matrix, min_count)
+        notes.append(
+            f"Very low support: an itemset needs only {min_count} baskets. At this support "
+            f"{look['items']:,} items and {look['pairs']:,} pairs are frequent; the longest "
+            f"basket of frequent items has {look['largest_basket']} of them, so up to "
+            f"{look['bound']:,} itemsets could follow. Mining stops past {max_itemsets:,} "
+            f"itemsets or {time_limit:.0f} s."
+        )
     try:
         found: Itemsets = frequent_itemsets_codes(
             matrix, min_count, max_len=max_len, max_itemsets=max_itemsets, time_limit=time_limit
@@ -295,10 +311,12 @@ def mine_rules(
     t1 = time.perf_counter()
     lookup = found.lookup
     ante, cons, n_ab, n_a, n_b = [], [], [], [], []
+    best_conf, multi = 0.0, 0
     for itemset, count in zip(found.itemsets, found.counts.tolist(), strict=True):
         k = len(itemset)
         if k < max(2, min_len):
             continue
+        multi += 1
         for size in range(1, min(max_consequent, k - 1) + 1):
             for rhs in itertools.combinations(itemset, size):
                 lhs = tuple(x for x in itemset if x not in rhs)
@@ -307,6 +325,7 @@ def mine_rules(
                 if rhs_only and not rhs_only.isdisjoint(lhs):
                     continue
                 count_a = lookup[lhs]
+                best_conf = max(best_conf, count / count_a)
                 if count < min_confidence * count_a - 1e-9:
                     continue
                 ante.append(lhs)
@@ -341,6 +360,8 @@ def mine_rules(
     rules = rules.sort_values(["lift", "confidence", "count"], ascending=False, kind="stable")
     rules = rules.reset_index(drop=True)
     timings["rules"] = time.perf_counter() - t1
+    if rules.empty:
+        notes.append(_why_no_rules(matrix, min_count, n, multi, best_conf, min_confidence))
     funnel = {
         "mined": len(rules),
         "non_redundant": int((~rules["redundant"]).sum()),
@@ -356,4 +377,28 @@ def mine_rules(
         itemsets=len(found.itemsets),
         funnel=funnel,
         seconds=timings,
+        notes=notes,
+    )
+
+
+def _why_no_rules(matrix, min_count: int, n: int, multi: int, best_conf: float, conf: float):
+    """The sentence shown instead of an empty table: counts, and a threshold that gives rules."""
+    if multi == 0:
+        x = matrix.astype(np.int32)
+        pairs = (x.T @ x).tolil()
+        pairs.setdiag(0)
+        top = int(pairs.tocsr().max()) if pairs.nnz else 0
+        if top == 0:
+            return "No rules: no two items ever appear in the same basket."
+        return (
+            f"No rules: no two items appear together in {min_count:,} or more of the {n:,} "
+            f"baskets. The most common pair is in {top:,} baskets: set min_support to "
+            f"{top / n:.4%} ({top:,} baskets) or lower to get rules."
+        )
+    best_conf = math.floor(best_conf * 1000) / 1000  # a threshold that keeps the best rule
+    return (
+        f"No rules: {multi:,} itemsets of two or more items reach the support of "
+        f"{min_count:,} baskets, but the most confident rule among them has {best_conf:.1%} "
+        f"confidence, under the {conf:.0%} asked. Set min_confidence to {best_conf:.1%} "
+        "or lower (or lower min_support) to get rules."
     )
