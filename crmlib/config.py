@@ -54,7 +54,9 @@ BUILD_DIR = Path(os.environ.get("CRM_BUILD_DIR", PROJECT_ROOT / "build"))
 EMBEDDED_DATA: dict[str, Path] = {
     "online_retail": DATA_DIR / "online_retail.csv.gz",
     "online_retail_sample": DATA_DIR / "online_retail_sample.csv.gz",
+    "groceries": DATA_DIR / "groceries" / "groceries.csv.gz",
 }
+GROCERIES_CATEGORIES = DATA_DIR / "groceries" / "categories.csv"
 
 # Column mapping of the embedded Online Retail files.
 ONLINE_RETAIL_COLUMNS: dict[str, str] = {

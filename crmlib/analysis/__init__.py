@@ -1,5 +1,21 @@
 """Analyses: pure functions from canonical tables to result tables (no charts, no widgets)."""
 
+from crmlib.analysis.attributes import (
+    attribute_baskets,
+    attribute_rules,
+    bin_numeric,
+    profile_flag,
+)
+from crmlib.analysis.cooccurrence import (
+    RuleGraph,
+    cooccurrence_links,
+    directed_links,
+    item_nodes,
+    rule_graph_layout,
+    top_rules,
+    web_layout,
+)
+from crmlib.analysis.crosssell import campaign_list, cross_sell_coverage, derive_flag
 from crmlib.analysis.overview import (
     build_overview,
     country_split,
@@ -10,14 +26,32 @@ from crmlib.analysis.overview import (
     new_vs_returning,
     top_products,
 )
+from crmlib.analysis.recommend import HitRate, evaluate_hit_rate, recommend
 
 __all__ = [
+    "HitRate",
+    "RuleGraph",
+    "attribute_baskets",
+    "attribute_rules",
+    "bin_numeric",
     "build_overview",
+    "campaign_list",
+    "cooccurrence_links",
     "country_split",
+    "cross_sell_coverage",
+    "derive_flag",
+    "directed_links",
+    "evaluate_hit_rate",
     "filter_transactions",
     "first_purchase",
     "headline",
+    "item_nodes",
     "monthly",
     "new_vs_returning",
+    "profile_flag",
+    "recommend",
+    "rule_graph_layout",
     "top_products",
+    "top_rules",
+    "web_layout",
 ]

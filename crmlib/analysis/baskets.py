@@ -241,3 +241,72 @@ def baskets_from_wide(
         else None
     )
     return Baskets(matrix, pd.Index([str(c) for c in item_columns]), ids, customers)
+
+
+def load_baskets(
+    source: str = "embedded:online_retail",
+    *,
+    layout: str = "auto",
+    basket: str = "order",
+    item: str = C.DESCRIPTION,
+    categories: str = "",
+    category_level: str = "category",
+    columns: Mapping[str, str] | None = None,
+) -> Baskets:
+    """Read baskets from a transaction table, a one-basket-per-line file or a wide flag table.
+
+    Parameters
+    ----------
+    source : str
+        A file path or ``embedded:<name>`` (``embedded:groceries`` is one basket per line).
+    layout : {"auto", "transactions", "lines", "wide"}
+        ``auto`` picks ``lines`` for the embedded Groceries file, else ``transactions``.
+    basket, item, columns
+        For transactions: one basket per order or customer, the item label column, and the
+        column mapping (see :func:`crmlib.io.load_transactions`).
+    categories : str
+        Optional CSV mapping items to categories (columns ``item`` and ``category_level``);
+        ``embedded:groceries`` uses the Groceries two-level hierarchy.
+    category_level : str
+        The categories file's column to use (Groceries: ``category`` or ``department``).
+
+    Returns
+    -------
+    Baskets
+    """
+    from crmlib.config import GROCERIES_CATEGORIES
+    from crmlib.io import load_transactions, read_table, resolve_source
+
+    if layout not in ("auto", "transactions", "lines", "wide"):
+        raise CrmInputError(f"layout must be auto, transactions, lines or wide; got {layout!r}.")
+    if layout == "auto":
+        layout = "lines" if str(source).strip() == "embedded:groceries" else "transactions"
+    mapping = None
+    if categories:
+        path = GROCERIES_CATEGORIES if categories == "embedded:groceries" else categories
+        table = read_table(path)
+        if "item" not in table.columns or category_level not in table.columns:
+            raise CrmInputError(
+                f"The categories file needs columns 'item' and '{category_level}'; "
+                f"found {list(table.columns)}."
+            )
+        mapping = pd.Series(table[category_level].to_numpy(), index=table["item"].astype(str))
+    if layout == "lines":
+        found = read_basket_lines(resolve_source(source))
+        if mapping is None:
+            return found
+        lists = [
+            list(
+                found.items[
+                    found.matrix.indices[found.matrix.indptr[i] : found.matrix.indptr[i + 1]]
+                ]
+            )
+            for i in range(found.n_baskets)
+        ]
+        return baskets_from_lists([[mapping.get(x, x) for x in b] for b in lists])
+    if layout == "wide":
+        return baskets_from_wide(read_table(source))
+    data = load_transactions(source, columns=columns).data
+    if item not in data.columns:
+        item = C.ITEM
+    return baskets_from_transactions(data, basket=basket, item=item, categories=mapping)
