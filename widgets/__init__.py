@@ -4,5 +4,6 @@ Imports :mod:`crmlib`; :mod:`crmlib` never imports this package.
 """
 
 from widgets.overview_app import OverviewApp
+from widgets.rule_explorer import RuleExplorerApp
 
-__all__ = ["OverviewApp"]
+__all__ = ["OverviewApp", "RuleExplorerApp"]

@@ -27,8 +27,39 @@ from crmlib.analysis.overview import (
     top_products,
 )
 from crmlib.analysis.recommend import HitRate, evaluate_hit_rate, recommend
+from crmlib.analysis.baskets import (
+    Baskets,
+    baskets_from_lists,
+    baskets_from_transactions,
+    baskets_from_wide,
+    load_baskets,
+    read_basket_lines,
+)
+from crmlib.analysis.rule_text import (
+    export_rules_csv,
+    frequent_itemsets,
+    rule_label,
+    rule_sentences,
+    rules_for_export,
+    supporting_baskets,
+)
+from crmlib.analysis.rules import RuleSet, mine_rules
 
 __all__ = [
+    "Baskets",
+    "RuleSet",
+    "baskets_from_lists",
+    "baskets_from_transactions",
+    "baskets_from_wide",
+    "export_rules_csv",
+    "frequent_itemsets",
+    "load_baskets",
+    "mine_rules",
+    "read_basket_lines",
+    "rule_label",
+    "rule_sentences",
+    "rules_for_export",
+    "supporting_baskets",
     "HitRate",
     "RuleGraph",
     "attribute_baskets",

@@ -10,10 +10,7 @@ from crmlib.charts.overview import (
 )
 from crmlib.charts.rules import (
     RuleSliders,
-    cooccurrence_web,
-    directed_web,
     empty_chart,
-    item_frequency_chart,
     rule_sliders,
     rules_explorer,
     rules_graph,
@@ -22,6 +19,7 @@ from crmlib.charts.rules import (
     rules_table_chart,
 )
 from crmlib.charts.theme import use_static_renderer, use_theme
+from crmlib.charts.webs import cooccurrence_web, directed_web, item_frequency_chart
 
 __all__ = [
     "RuleSliders",

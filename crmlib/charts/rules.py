@@ -1,9 +1,11 @@
-"""Charts of association rules and item webs: analysis tables in, Altair specs out.
+"""Charts of association rules: analysis tables in, Altair specs out.
 
 Threshold sliders are Vega-Lite params bound to range inputs and applied with
 ``transform_filter``: they filter in the browser, so they keep working in a static HTML report
 with no kernel. Item names reach the page only as data that Vega draws as SVG text; no HTML is
 built from them here. An empty input gives a chart with a short message instead of an error.
+The helpers without an underscore (``require_columns``, ``range_slider``, ``layout_xy``, ...)
+are shared with :mod:`crmlib.charts.webs`.
 """
 
 from __future__ import annotations
@@ -20,15 +22,7 @@ from crmlib.errors import CrmInputError
 
 NO_RULES = "No rules at these thresholds"
 WIDTH, HEIGHT = 560, 360
-STRENGTHS = ["weak", "medium", "strong"]
-MEASURE_TEXT = {
-    "count": "baskets with both items",
-    "pct_all": "share of all baskets",
-    "pct_smaller": "share of the rarer item's baskets",
-    "pct_larger": "share of the more frequent item's baskets",
-}
 INDEPENDENT = {"color": "independent", "size": "independent", "opacity": "independent"}
-PCT_TIPS = [alt.Tooltip(f"{m}:Q", format=".1%") for m in ("pct_all", "pct_smaller", "pct_larger")]
 BARE = alt.ViewBackground(stroke=None)  # no frame around text-only views
 RULE_COLUMNS = ["rank", "rule", "lhs", "rhs", "count", "support", "confidence", "lift"]
 TIP = {
@@ -56,7 +50,7 @@ class RuleSliders(NamedTuple):
         )
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise CrmInputError(f"{what} has no column {missing}; found {list(frame.columns)}.")
@@ -85,22 +79,24 @@ def _range(values: pd.Series) -> tuple[float, float, float]:
     return low, max(high, low + step), step
 
 
+def range_slider(values: pd.Series, name: str, label: str) -> alt.Parameter:
+    """A param ``name`` bound to a range slider over ``values``, starting at its lowest value."""
+    low, high, step = _range(values)
+    bind = alt.binding_range(min=low, max=high, step=step, name=label)
+    return alt.param(name=name, value=low, bind=bind)
+
+
 def rule_sliders(rules: pd.DataFrame) -> RuleSliders:
     """Range sliders for minimum support, confidence and lift, spanning the rules given.
 
     Each starts at its lowest value, so every rule shows until a reader moves it.
     """
-    _require(rules, ["support", "confidence", "lift"], "Rules table")
-    made = []
-    for field, label in (
-        ("support", "Min support "),
-        ("confidence", "Min confidence "),
-        ("lift", "Min lift "),
-    ):
-        low, high, step = _range(rules[field])
-        bind = alt.binding_range(min=low, max=high, step=step, name=label)
-        made.append(alt.param(name=f"min_{field}", value=low, bind=bind))
-    return RuleSliders(*made)
+    require_columns(rules, ["support", "confidence", "lift"], "Rules table")
+    return RuleSliders(
+        range_slider(rules["support"], "min_support", "Min support "),
+        range_slider(rules["confidence"], "min_confidence", "Min confidence "),
+        range_slider(rules["lift"], "min_lift", "Min lift "),
+    )
 
 
 def _shown_note(shown: int, total: int, what: str = "rules") -> str:
@@ -306,25 +302,26 @@ def rules_matrix(rules: pd.DataFrame, *, top_n: int = 30) -> alt.Chart:
     )
 
 
-def _xy() -> tuple[alt.X, alt.Y]:
+def layout_xy() -> tuple[alt.X, alt.Y]:
     """Position channels for layouts: no axes, a little room around the nodes."""
     scale = {"axis": None, "title": None, "scale": alt.Scale(zero=False, nice=False, padding=40)}
     return alt.X("x:Q", **scale), alt.Y("y:Q", **scale)
 
 
-def _support_size(smallest: float, largest: float) -> alt.Size:
+def support_size(smallest: float, largest: float) -> alt.Size:
     """Circle area by support (share of baskets)."""
     scale = alt.Scale(range=[smallest, largest])
     return alt.Size("support:Q", title="Support", scale=scale, legend=alt.Legend(format="%"))
 
 
-def _lines(data: pd.DataFrame, **channels) -> alt.Chart:
+def link_lines(data: pd.DataFrame, **channels) -> alt.Chart:
     """Straight links from (x, y) to (x2, y2)."""
-    x, y = _xy()
+    x, y = layout_xy()
     return alt.Chart(data).mark_rule().encode(x=x, y=y, x2="x2:Q", y2="y2:Q", **channels)
 
 
-def _network(layers: list, title: alt.Title) -> alt.LayerChart:
+def network_chart(layers: list, title: alt.Title) -> alt.LayerChart:
+    """Layers of a node-link chart, each with its own scales, on a frameless view."""
     chart = alt.layer(*layers).resolve_scale(**INDEPENDENT)
     return chart.properties(title=title, width=WIDTH, height=460, view=BARE)
 
@@ -356,9 +353,9 @@ def rules_graph(
     )
     if graph.nodes.empty:
         return empty_chart(title="Rule graph")
-    x, y = _xy()
+    x, y = layout_xy()
     roles = alt.Scale(domain=["antecedent", "consequent"], range=["#9aa7b3", "#e07b39"])
-    edges = _lines(
+    edges = link_lines(
         graph.edges,
         color=alt.Color("role:N", title="Edge", scale=roles),
         opacity=alt.value(0.6),
@@ -368,7 +365,7 @@ def rules_graph(
     rule_nodes = rule_nodes.encode(
         x=x,
         y=y,
-        size=_support_size(40, 400),
+        size=support_size(40, 400),
         color=alt.Color("lift:Q", title="Lift", scale=alt.Scale(scheme="orangered")),
         tooltip=[alt.Tooltip("label:N", title="rule"), *RULE_TIPS[2:]],
     )
@@ -381,161 +378,4 @@ def rules_graph(
         "Rule graph",
         subtitle=_shown_note(int((graph.nodes["kind"] == "rule").sum()), max(len(rules), 1)),
     )
-    return _network([edges, rule_nodes, item_dots, labels], title)
-
-
-def item_frequency_chart(
-    counts: pd.DataFrame | pd.Series,
-    *,
-    top_n: int = 25,
-    relative: bool = True,
-    n_baskets: int | None = None,
-) -> alt.Chart:
-    """Bars of the most frequent items.
-
-    Parameters
-    ----------
-    counts : pandas.DataFrame or pandas.Series
-        :func:`crmlib.analysis.item_nodes` output (``item``, ``baskets``, ``support``), or
-        ``Baskets.item_counts()`` (index = item, values = baskets).
-    top_n : int
-        Bars drawn (most frequent first).
-    relative : bool
-        Share of baskets instead of basket counts (a Series then needs ``n_baskets``).
-    """
-    if isinstance(counts, pd.Series):
-        counts = counts.rename("baskets").rename_axis("item").reset_index()
-        if n_baskets:
-            counts["support"] = counts["baskets"] / n_baskets
-    if counts.empty:
-        return empty_chart("No items to show", title="Item frequency")
-    _require(counts, ["item", "baskets", *(["support"] if relative else [])], "Item counts")
-    data = counts.sort_values("baskets", ascending=False, kind="stable").head(top_n)
-    field, title, fmt = (
-        ("support", "Share of baskets", "%") if relative else ("baskets", "Baskets", ",")
-    )
-    return (
-        alt.Chart(data, title=f"Top {len(data):,} items by frequency")
-        .mark_bar()
-        .encode(
-            y=alt.Y("item:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
-            x=alt.X(f"{field}:Q", title=title, axis=alt.Axis(format=fmt)),
-            tooltip=["item:N", TIP["baskets"], *([TIP["support"]] if "support" in data else [])],
-        )
-    )
-
-
-def _placed(frame: pd.DataFrame, layout: pd.DataFrame, key: str, suffix: str = "") -> pd.DataFrame:
-    where = layout.set_index("item")[["x", "y"]].add_suffix(suffix)
-    return frame.join(where, on=key, how="inner")
-
-
-def _node_layers(nodes: pd.DataFrame, color: alt.Color | alt.ColorValue) -> list[alt.Chart]:
-    x, y = _xy()
-    base = alt.Chart(nodes)
-    dots = base.mark_circle(opacity=0.9, stroke="white", strokeWidth=1).encode(
-        x=x,
-        y=y,
-        color=color,
-        size=_support_size(60, 1200),
-        tooltip=["item:N", TIP["baskets"], TIP["support"]],
-    )
-    labels = base.mark_text(align="left", dx=9, dy=-8, fontSize=11).encode(x=x, y=y, text="item:N")
-    return [dots, labels]
-
-
-def cooccurrence_web(
-    nodes: pd.DataFrame, links: pd.DataFrame, layout: pd.DataFrame, *, slider: bool = False
-) -> alt.LayerChart | alt.Chart:
-    """Web of items that share baskets.
-
-    Parameters
-    ----------
-    nodes : pandas.DataFrame
-        :func:`crmlib.analysis.item_nodes` output (``item``, ``baskets``, ``support``).
-    links : pandas.DataFrame
-        :func:`crmlib.analysis.cooccurrence_links` output (one row per pair).
-    layout : pandas.DataFrame
-        :func:`crmlib.analysis.web_layout` output (``item``, ``x``, ``y``).
-    slider : bool
-        Add a "minimum link strength" range slider that hides weaker links in the browser.
-
-    Returns
-    -------
-    altair.LayerChart
-        Links (width and opacity by ``value``, colour and dash by ``strength``), node circles
-        sized by support, node labels.
-    """
-    if links.empty or nodes.empty:
-        return empty_chart("No item pairs at these thresholds", title="Item web")
-    _require(links, ["item_a", "item_b", "count", "value", "strength"], "Links table")
-    _require(nodes, ["item", "baskets", "support"], "Nodes table")
-    measure = links.attrs.get("measure", "value")
-    edges = _placed(_placed(links, layout, "item_a"), layout, "item_b", "2")
-    lines = _lines(
-        edges,
-        size=alt.Size("value:Q", scale=alt.Scale(range=[0.5, 7], zero=False), legend=None),
-        opacity=alt.Opacity("value:Q", scale=alt.Scale(range=[0.25, 0.9]), legend=None),
-        color=alt.Color(
-            "strength:N",
-            title="Link",
-            scale=alt.Scale(domain=STRENGTHS, range=["#b7c3cd", "#6f95b4", "#1f5f8b"]),
-        ),
-        strokeDash=alt.StrokeDash(
-            "strength:N",
-            scale=alt.Scale(domain=STRENGTHS, range=[[2, 3], [6, 3], [1, 0]]),
-            legend=None,
-        ),
-        tooltip=["item_a:N", "item_b:N", TIP["count"], *PCT_TIPS, "strength:N"],
-    )
-    min_link = None
-    if slider:
-        low, high, step = _range(edges["value"])
-        bind = alt.binding_range(min=low, max=high, step=step, name="Minimum link strength ")
-        min_link = alt.param(name="min_link", value=low, bind=bind)
-        lines = lines.transform_filter(alt.datum.value >= min_link)
-    layers = [lines, *_node_layers(_placed(nodes, layout, "item"), alt.value("#e07b39"))]
-    note = f"{len(edges):,} links; strength = {MEASURE_TEXT.get(measure, measure)}"
-    chart = _network(layers, alt.Title("Items bought together", subtitle=note))
-    return chart.add_params(min_link) if min_link is not None else chart
-
-
-def directed_web(
-    links: pd.DataFrame, layout: pd.DataFrame, nodes: pd.DataFrame | None = None
-) -> alt.LayerChart | alt.Chart:
-    """Links from source items towards one target, line width by confidence.
-
-    Parameters
-    ----------
-    links : pandas.DataFrame
-        :func:`crmlib.analysis.directed_links` output (one row per source).
-    layout : pandas.DataFrame
-        :func:`crmlib.analysis.web_layout` output (``item``, ``x``, ``y``), e.g. with
-        ``center=target``.
-    nodes : pandas.DataFrame, optional
-        :func:`crmlib.analysis.item_nodes` output to size nodes by support; default equal sizes.
-    """
-    if links.empty:
-        return empty_chart("No items lead to this target at these thresholds", title="Directed web")
-    _require(links, ["source", "target", "count", "confidence", "lift"], "Links table")
-    target = str(links["target"].iloc[0])
-    edges = _placed(_placed(links, layout, "source"), layout, "target", "2")
-    width = alt.Scale(range=[1, 9], zero=False)
-    lines = _lines(
-        edges,
-        size=alt.Size("confidence:Q", scale=width, legend=alt.Legend(format="%")),
-        color=alt.Color("lift:Q", title="Lift", scale=alt.Scale(scheme="orangered")),
-        tooltip=["source:N", "target:N", TIP["count"], TIP["confidence"], TIP["lift"]],
-    )
-    placed = layout.assign(role=(layout["item"] == target).map({True: "target", False: "source"}))
-    if nodes is not None:
-        placed = placed.merge(nodes[["item", "baskets", "support"]], on="item", how="left")
-    else:
-        placed = placed.assign(baskets=pd.NA, support=1.0)
-    color = alt.Color(
-        "role:N",
-        title=None,
-        scale=alt.Scale(domain=["source", "target"], range=["#6f95b4", "#b8483f"]),
-    )
-    title = alt.Title(f"What leads to {target}", subtitle=f"{len(edges):,} source items")
-    return _network([lines, *_node_layers(placed, color)], title)
+    return network_chart([edges, rule_nodes, item_dots, labels], title)
