@@ -17,16 +17,13 @@
 # carries its lift, significance and the number of baskets that could still be cross-sold.
 
 # %% tags=["parameters"]
-source: str = (
-    "embedded:online_retail"  # transactions file, embedded:online_retail or embedded:groceries
-)
+# fmt: off
+source: str = "embedded:online_retail"  # data file, or embedded:online_retail / embedded:groceries
 layout: str = "auto"  # transactions, lines (one basket per line), wide (flag table) or auto
 basket_level: str = "order"  # one basket per order, or per customer
 item_label: str = "description"  # item column used as label (description or item)
 categories: str = ""  # optional item-to-category CSV (embedded:groceries for its hierarchy)
-category_level: str = (
-    "category"  # column of the categories file (Groceries: category or department)
-)
+category_level: str = "category"  # categories file column (Groceries: category, department)
 min_support: float = 0.01  # fraction of baskets (0.01 is 1 %), or a basket count of 1 or more
 min_confidence: float = 0.5  # smallest confidence of a rule (rules exactly at it are kept)
 min_lift: float = 0.0  # smallest lift of a rule
@@ -42,13 +39,14 @@ cross_sell_target: float = 0.0  # target share of B among holders of A (0 uses B
 holdout_days: int = 30  # last days of orders held out to test recommendations
 hit_rate_n: int = 5  # recommendations per held-out basket
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
+# fmt: on
 
 # %%
 import pandas as pd
 
 from crmlib.analysis import evaluate_hit_rate, load_baskets, recommend
 from crmlib.io import load_transactions
-from crmlib.notebook import setup, show, show_table
+from crmlib.notebook import setup, show_table
 from crmlib.notebook.basket import mine_cached, show_baskets, show_cross_sell, show_rules, show_webs
 from crmlib.record import record
 
@@ -93,8 +91,8 @@ web = show_webs(baskets, target)
 # ## Cross-sell coverage
 
 # %%
-picked = cross_sell_products or list(dict.fromkeys(i for r in best.head(3).itertuples()
-                                                  for i in r.antecedent + r.consequent))[:4]  # fmt: skip
+in_top_rules = [i for r in best.head(3).itertuples() for i in r.antecedent + r.consequent]
+picked = cross_sell_products or list(dict.fromkeys(in_top_rules))[:4]
 coverage = show_cross_sell(baskets, picked, cross_sell_target)
 
 # %% [markdown]

@@ -97,3 +97,41 @@ def test_html_in_product_names_is_shown_as_text(built, tmp_path):
     text = output.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in text
     assert "<script>alert(2)</script>" not in text
+
+
+def test_basket_analysis_on_groceries_reproduces_r_arules(built, tmp_path):
+    records, output = run(
+        built, tmp_path, "basket_analysis", source="embedded:groceries",
+        min_support=0.005, min_confidence=0.5, max_len=0,
+    )  # fmt: skip
+    assert records["baskets"] == 9835 and records["items"] == 169
+    assert records["min_count"] == 50  # 0.5 % of 9,835 = 49.2 -> at least 50 baskets
+    assert records["rules"] == 120  # R arules' published count
+    assert records["funnel"]["mined"] == 120
+    assert records["funnel"]["non_redundant"] <= 120
+    assert 0 <= records["hit_rate_popular"] <= 1 and records["hit_rate_cases"] > 0
+    assert "needs 50" in output.read_text(encoding="utf-8")
+
+
+def test_basket_analysis_zero_rules_is_explained(built, tmp_path):
+    records, output = run(
+        built, tmp_path, "basket_analysis", source="embedded:groceries",
+        min_support=0.005, min_confidence=0.99,
+    )  # fmt: skip
+    assert records["rules"] == 0
+    text = output.read_text(encoding="utf-8")
+    assert "Nothing to show." in text and "Set min_confidence to" in text
+
+
+def test_basket_analysis_categories_and_customers(built, tmp_path):
+    records, _ = run(
+        built, tmp_path, "basket_analysis", source="embedded:groceries",
+        categories="embedded:groceries", min_support=0.02, min_confidence=0.3,
+    )  # fmt: skip
+    assert records["items"] == 55  # level-2 categories of the Groceries hierarchy
+    records, _ = run(
+        built, tmp_path, "basket_analysis", source=SAMPLE, basket_level="customer",
+        min_support=0.03, min_confidence=0.5, holdout_days=60,
+    )  # fmt: skip
+    loaded = load_transactions(SAMPLE)
+    assert records["baskets"] == loaded.data["customer_id"].nunique()

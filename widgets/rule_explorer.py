@@ -130,10 +130,12 @@ class RuleExplorerApp:
         self.table = W.HTML()
         self.sentences = W.HTML()
         self.download = W.HTML()
-        self.scatter = alt.JupyterChart(alt.Chart(pd.DataFrame()).mark_point())
-        self.matrix = alt.JupyterChart(alt.Chart(pd.DataFrame()).mark_point())
-        self.graph = alt.JupyterChart(alt.Chart(pd.DataFrame()).mark_point())
-        self.web = alt.JupyterChart(alt.Chart(pd.DataFrame()).mark_point())
+        blank = alt.Chart(pd.DataFrame()).mark_point()
+        svg = {"renderer": "svg", "actions": False}
+        self.scatter, self.matrix, self.graph, self.web = (
+            alt.JupyterChart(blank, embed_options=svg) for _ in range(4)
+        )
+        self.web_info = W.HTML()
         self.web_strength = W.FloatSlider(
             value=0.05, min=0.0, max=0.5, step=0.01, description="min link",
             readout_format=".0%", continuous_update=False,
@@ -146,7 +148,7 @@ class RuleExplorerApp:
                 self.scatter,
                 self.matrix,
                 self.graph,
-                W.VBox([self.web_strength, self.web]),
+                W.VBox([W.HBox([self.web_strength, self.web_info]), self.web]),
                 W.VBox([self.drill_pick, self.drill]),
             ]
         )
@@ -244,10 +246,13 @@ class RuleExplorerApp:
         self.scatter.chart = rules_scatter(shown)
         self.matrix.chart = rules_matrix(shown)
         self.graph.chart = rules_graph(shown)
-        options = [(rule_label(a, c), i) for i, (a, c) in
-                   enumerate(zip(shown.antecedent.head(50), shown.consequent.head(50), strict=True))]  # fmt: skip
-        self.drill_pick.options = options
-        self._draw_drill()
+        head = shown.head(50)
+        pairs = zip(head.antecedent, head.consequent, strict=True)
+        self.drill_pick.options = [(rule_label(a, c), i) for i, (a, c) in enumerate(pairs)]
+        if len(head) and self.drill_pick.value is None:
+            self.drill_pick.value = 0  # draws the drill-down through the observer
+        else:
+            self._draw_drill()
         return shown
 
     def _download_link(self, rules: pd.DataFrame) -> str:
@@ -284,6 +289,7 @@ class RuleExplorerApp:
         items = sorted(set(links["item_a"]) | set(links["item_b"])) if len(links) else []
         nodes = item_nodes(self.baskets, items)
         self.web_links = links
+        self.web_info.value = f"<span id='crm-web-links'>{len(links):,}</span> links"
         self.web.chart = cooccurrence_web(nodes, links, web_layout(nodes, links))
 
     def _ipython_display_(self) -> None:

@@ -4,7 +4,14 @@ from crmlib.analysis.attributes import (
     attribute_baskets,
     attribute_rules,
     bin_numeric,
-    profile_flag,
+)
+from crmlib.analysis.baskets import (
+    Baskets,
+    baskets_from_lists,
+    baskets_from_transactions,
+    baskets_from_wide,
+    load_baskets,
+    read_basket_lines,
 )
 from crmlib.analysis.cooccurrence import (
     RuleGraph,
@@ -16,6 +23,7 @@ from crmlib.analysis.cooccurrence import (
     web_layout,
 )
 from crmlib.analysis.crosssell import campaign_list, cross_sell_coverage, derive_flag
+from crmlib.analysis.evaluation import HitRate, evaluate_hit_rate
 from crmlib.analysis.overview import (
     build_overview,
     country_split,
@@ -26,15 +34,8 @@ from crmlib.analysis.overview import (
     new_vs_returning,
     top_products,
 )
-from crmlib.analysis.recommend import HitRate, evaluate_hit_rate, recommend
-from crmlib.analysis.baskets import (
-    Baskets,
-    baskets_from_lists,
-    baskets_from_transactions,
-    baskets_from_wide,
-    load_baskets,
-    read_basket_lines,
-)
+from crmlib.analysis.profile import profile_flag
+from crmlib.analysis.recommend import recommend
 from crmlib.analysis.rule_text import (
     export_rules_csv,
     frequent_itemsets,
@@ -47,23 +48,14 @@ from crmlib.analysis.rules import RuleSet, mine_rules
 
 __all__ = [
     "Baskets",
+    "HitRate",
+    "RuleGraph",
     "RuleSet",
+    "attribute_baskets",
+    "attribute_rules",
     "baskets_from_lists",
     "baskets_from_transactions",
     "baskets_from_wide",
-    "export_rules_csv",
-    "frequent_itemsets",
-    "load_baskets",
-    "mine_rules",
-    "read_basket_lines",
-    "rule_label",
-    "rule_sentences",
-    "rules_for_export",
-    "supporting_baskets",
-    "HitRate",
-    "RuleGraph",
-    "attribute_baskets",
-    "attribute_rules",
     "bin_numeric",
     "build_overview",
     "campaign_list",
@@ -73,15 +65,24 @@ __all__ = [
     "derive_flag",
     "directed_links",
     "evaluate_hit_rate",
+    "export_rules_csv",
     "filter_transactions",
     "first_purchase",
+    "frequent_itemsets",
     "headline",
     "item_nodes",
+    "load_baskets",
+    "mine_rules",
     "monthly",
     "new_vs_returning",
     "profile_flag",
+    "read_basket_lines",
     "recommend",
     "rule_graph_layout",
+    "rule_label",
+    "rule_sentences",
+    "rules_for_export",
+    "supporting_baskets",
     "top_products",
     "top_rules",
     "web_layout",

@@ -16,12 +16,16 @@ import pandas as pd
 from scipy import sparse
 
 from crmlib import config as C
-from crmlib.analysis.baskets import Baskets, _flag
+from crmlib.analysis.baskets import Baskets
+
+# baskets.py keeps its flag parser private and is not edited here; aliased so that the shared
+# use reads as public. Rename it in baskets.py (to as_flag) when that file is next changed.
+from crmlib.analysis.baskets import _flag as as_flag
 from crmlib.errors import CrmInputError
 from crmlib.privacy import pseudonymise
 
 
-def _group(matrix: sparse.csr_matrix, codes: np.ndarray, groups: int, mask: np.ndarray):
+def group_rows(matrix: sparse.csr_matrix, codes: np.ndarray, groups: int, mask: np.ndarray):
     """OR of the rows of ``matrix`` per group code, over the rows in ``mask``."""
     rows = np.flatnonzero(mask & (codes >= 0))
     member = sparse.csr_matrix(
@@ -40,7 +44,7 @@ def _units(baskets: Baskets) -> tuple[sparse.csr_matrix, pd.Series]:
         return baskets.matrix.tocsr(), pd.Series(baskets.basket_ids, name="basket_id")
     codes, uniques = pd.factorize(baskets.customers)
     everyone = np.ones(baskets.n_baskets, dtype=bool)
-    matrix = _group(baskets.matrix, codes, len(uniques), everyone)
+    matrix = group_rows(baskets.matrix, codes, len(uniques), everyone)
     return matrix, pd.Series(uniques, name=C.CUSTOMER_ID)
 
 
@@ -202,7 +206,7 @@ def derive_flag(
         missing = [c for c in wanted if c not in data.columns]
         if missing:
             raise CrmInputError(f"Flag columns {missing} not found; found {list(data.columns)}.")
-        held = np.column_stack([_flag(data[c], str(c)).to_numpy() for c in wanted])
+        held = np.column_stack([as_flag(data[c], str(c)).to_numpy() for c in wanted])
         index = data.index
     else:
         raise CrmInputError(f"derive_flag takes Baskets or a DataFrame; got {type(data).__name__}.")

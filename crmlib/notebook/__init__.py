@@ -9,8 +9,11 @@ report run stops and reports the message.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Any
 
+import altair as alt
 import pandas as pd
 
 from crmlib.charts import (
@@ -25,6 +28,7 @@ from crmlib.charts import (
     use_static_renderer,
     use_theme,
 )
+from crmlib.config import cache_dir
 from crmlib.errors import CrmInputError
 from crmlib.io import CleaningReport
 from crmlib.privacy import privacy_note
@@ -41,12 +45,16 @@ def _show_user_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_
     return short
 
 
+_mode = {"interactive": False}
+
+
 def setup(interactive: bool) -> None:
     """Prepare the kernel for this notebook's output mode (call once, first)."""
     from IPython import get_ipython
 
+    _mode["interactive"] = bool(interactive)
     if interactive:
-        use_theme()
+        enable_offline_charts()
     else:
         use_static_renderer()
     shell = get_ipython()
@@ -55,11 +63,19 @@ def setup(interactive: bool) -> None:
 
 
 def show(*items: Any) -> None:
-    """Display HTML strings as HTML and anything else (charts, frames) as itself."""
+    """Display HTML strings as HTML and anything else (charts, frames) as itself.
+
+    In interactive mode Altair charts are shown through ``alt.JupyterChart`` with the
+    offline bundle (the plain HTML renderer would fetch Vega from a CDN).
+    """
     from IPython.display import HTML, display
 
     for item in items:
-        display(HTML(item) if isinstance(item, str) else item)
+        if isinstance(item, str):
+            item = HTML(item)
+        elif _mode["interactive"] and isinstance(item, alt.TopLevelMixin):
+            item = alt.JupyterChart(item, embed_options={"renderer": "svg", "actions": False})
+        display(item)
 
 
 def show_cleaning(report: CleaningReport, *, customer_analysis: bool = False) -> None:
@@ -96,4 +112,47 @@ def show_overview(result: dict[str, Any]) -> None:
     show(country_chart(result["countries"]), notes([result["country_note"]]))
 
 
-__all__ = ["error_box", "setup", "show", "show_cleaning", "show_overview", "show_table"]
+def _bundle_path():
+    from importlib.metadata import version
+
+    key = f"altair-{alt.__version__}-vlc-{version('vl-convert-python')}"
+    return cache_dir() / "js" / f"jupyterchart-{key}.js"
+
+
+def enable_offline_charts() -> None:
+    """Make ``alt.JupyterChart`` load Vega from the installed package, not from a CDN.
+
+    Altair 6 ignores ``JupyterChart(..., offline=True)``; the class-level
+    ``enable_offline()`` works but bundles 0.9 MB of JavaScript with vl-convert on every call
+    (about 1–3 s per kernel). The bundle depends only on the Altair and vl-convert versions,
+    so it is stored in the cache folder and reused by every later kernel (a few ms).
+    """
+    use_theme()
+    cls = alt.JupyterChart
+    if getattr(cls, "_is_offline", False):
+        return
+    path = _bundle_path()
+    if path.is_file() and hasattr(cls, "_is_offline"):
+        cls._esm = path.read_text(encoding="utf-8")
+        cls._is_offline = True
+        return
+    cls.enable_offline()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(cls._esm)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # no cache folder: each kernel bundles for itself
+
+
+__all__ = [
+    "enable_offline_charts",
+    "error_box",
+    "setup",
+    "show",
+    "show_cleaning",
+    "show_overview",
+    "show_table",
+]

@@ -14,12 +14,15 @@ src = Path(sys.argv[1])
 
 
 def labels(name: str) -> dict[str, str]:
-    rows = (line.rstrip("\r\n").split("\t") for line in open(src / name, encoding="ascii"))
+    with open(src / name, encoding="ascii") as fh:
+        rows = [line.rstrip("\r\n").split("\t") for line in fh]
     return {row[0]: row[1] for row in rows if row and row[0]}
 
 
-items, level2, level1 = labels("Groceries.labels"), labels("Groceries.cat2.labels"), labels(
-    "Groceries.cat1.labels"
+items, level2, level1 = (
+    labels("Groceries.labels"),
+    labels("Groceries.cat2.labels"),
+    labels("Groceries.cat1.labels"),
 )
 with open(Path(__file__).with_name("categories.csv"), "w", newline="", encoding="utf-8") as fh:
     out = csv.writer(fh)
