@@ -44,10 +44,17 @@ interactive: bool = True  # widgets for JupyterLab and Voila; reports run with F
 # %%
 import pandas as pd
 
-from crmlib.analysis import evaluate_hit_rate, load_baskets, recommend
+from crmlib.analysis import evaluate_hit_rate, load_baskets
 from crmlib.io import load_transactions
 from crmlib.notebook import setup, show_table
-from crmlib.notebook.basket import mine_cached, show_baskets, show_cross_sell, show_rules, show_webs
+from crmlib.notebook.basket import (
+    mine_cached,
+    show_baskets,
+    show_cross_sell,
+    show_recommendations,
+    show_rules,
+    show_webs,
+)
 from crmlib.record import record
 
 setup(interactive)
@@ -110,7 +117,7 @@ hits = evaluate_hit_rate(
     item=item_label, min_support=min_support, min_confidence=0.1, max_len=max_len or None,
 )  # fmt: skip
 show_table(hits.table(), formats={"hit_rate": "{:.1%}"})
-show_table(recommend(result, baskets, n=hit_rate_n).head(15), formats={"score": "{:.2f}"})
+show_recommendations(result, baskets, hit_rate_n)
 
 # %%
 record("baskets", baskets.n_baskets)

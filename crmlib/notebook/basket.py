@@ -12,6 +12,7 @@ from crmlib.analysis import (
     directed_links,
     item_nodes,
     mine_rules,
+    recommend,
     rule_sentences,
     top_rules,
     web_layout,
@@ -113,3 +114,11 @@ def show_cross_sell(baskets: Baskets, products: list[str], target: float | None)
                  "lift": "{:.2f}"},
     )  # fmt: skip
     return table
+
+
+def show_recommendations(result: RuleSet, baskets: Baskets, n: int, rows: int = 15) -> None:
+    """A sample of top-``n`` recommendations per basket (or why there are none)."""
+    if result.rules.empty:
+        show(empty_state("No rules, so no recommendations: lower min_support or min_confidence."))
+        return
+    show_table(recommend(result, baskets, n=n).head(rows), formats={"score": "{:.2f}"})
