@@ -135,3 +135,11 @@ def test_basket_analysis_categories_and_customers(built, tmp_path):
     )  # fmt: skip
     loaded = load_transactions(SAMPLE)
     assert records["baskets"] == loaded.data["customer_id"].nunique()
+
+
+def test_basket_analysis_default_run_records_hit_rates(built, tmp_path):
+    """Default parameters: full Online Retail, invoices as baskets, last 30 days held out."""
+    records, _ = run(built, tmp_path, "basket_analysis")
+    assert records["hit_rate_cases"] > 1000
+    assert records["hit_rate_rules"] > records["hit_rate_popular"]
+    assert records["rules"] == records["funnel"]["mined"] > 0

@@ -70,16 +70,28 @@ class Itemsets:
             self.lookup = dict(zip(self.itemsets, self.counts.tolist(), strict=True))
 
 
-def _packed_columns(sub: sparse.csc_matrix) -> np.ndarray:
-    """Bit rows (one per column of ``sub``) packed into uint64 words over ``sub``'s rows."""
-    n_rows, n_cols = sub.shape
+def _pack_bits(slots: np.ndarray, rows: np.ndarray, n_slots: int, n_rows: int) -> np.ndarray:
+    """One bit row per slot, packed into uint64 words over ``n_rows`` rows.
+
+    ``(slots[i], rows[i])`` are the set bits, each pair at most once. Bytes are filled with a
+    weighted ``bincount`` (distinct bit weights of one byte add up to at most 255) and then
+    viewed as words.
+    """
     n_bytes = ((n_rows + 63) // 64) * 8
-    col = np.repeat(np.arange(n_cols), np.diff(sub.indptr))
-    row = sub.indices
-    flat = col.astype(np.int64) * n_bytes + (row >> 3)
-    weights = (1 << (row & 7)).astype(np.float64)
-    packed = np.bincount(flat, weights=weights, minlength=n_cols * n_bytes).astype(np.uint8)
-    return packed.reshape(n_cols, n_bytes).view(np.uint64)
+    flat = slots.astype(np.int64) * n_bytes + (rows >> 3)
+    weights = np.left_shift(1, rows & 7).astype(np.float64)
+    packed = np.bincount(flat, weights=weights, minlength=n_slots * n_bytes).astype(np.uint8)
+    return packed.reshape(n_slots, n_bytes).view(np.uint64)
+
+
+def _gather_rows(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray):
+    """Column indices of the CSR rows ``rows``, with each entry's position in ``rows``."""
+    begin = indptr[rows]
+    lengths = indptr[rows + 1] - begin
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    shift = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths)
+    return indices[np.arange(total) + shift], owner
 
 
 class _Search:
@@ -153,8 +165,12 @@ def frequent_itemsets_codes(
     for code in order:
         search.add((int(code),), int(counts[code]))
     if max_len >= 2 and len(order) > 1:
-        x = matrix[:, order].astype(np.int32).tocsc()
-        pairs = (x.T @ x).tocsr()
+        x = matrix[:, order].astype(np.int32).tocsr()
+        x.eliminate_zeros()
+        by_item = x.tocsc()
+        pairs = (by_item.T @ by_item).tocsr()
+        # slot[c] is the position of column c among the current item's candidates, else -1
+        slot = np.full(len(order), -1, dtype=np.int64)
         for pos in range(len(order) - 1):
             lo, hi = pairs.indptr[pos], pairs.indptr[pos + 1]
             cols, vals = pairs.indices[lo:hi], pairs.data[lo:hi]
@@ -169,8 +185,13 @@ def frequent_itemsets_codes(
                 search.add((base[0], int(order[c])), int(n))
             if max_len < 3 or len(cand) < 2:
                 continue
-            rows = x.indices[x.indptr[pos] : x.indptr[pos + 1]]
-            bits = _packed_columns(x[rows][:, cand].tocsc())
+            rows = by_item.indices[by_item.indptr[pos] : by_item.indptr[pos + 1]]
+            cols, owner = _gather_rows(x.indptr, x.indices, rows)
+            slot[cand] = np.arange(len(cand))
+            where = slot[cols]
+            hit = where >= 0
+            bits = _pack_bits(where[hit], owner[hit], len(cand), len(rows))
+            slot[cand] = -1
             for t in range(len(cand) - 1):
                 pair = (base[0], int(order[cand[t]]))
                 search.grow(pair, order[cand[t + 1 :]], bits[t + 1 :] & bits[t])
