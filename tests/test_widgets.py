@@ -43,3 +43,29 @@ def test_a_filter_with_no_rows_shows_the_empty_state(data):
     assert app.headline.value == ""
     app.period.value = (app.months[0], app.months[-1])
     assert app.last["rows"] > 0 and app.message.value == ""
+
+
+def test_rule_explorer_filters_remines_escapes_and_downloads():
+    import base64
+
+    from crmlib.analysis import baskets_from_lists, mine_rules
+    from widgets import RuleExplorerApp
+
+    evil = "<script>alert(1)</script>"
+    lists = [[evil, "b", "c"]] * 6 + [["b", "c"]] * 3 + [[evil, "d"]] * 2 + [["d"]] * 4
+    baskets = baskets_from_lists(lists)
+    floor = mine_rules(baskets, min_support=0.3, min_confidence=0.5)
+    app = RuleExplorerApp(baskets, floor)
+    shown = len(app.current)
+    assert shown == len(floor.rules) > 0
+    assert evil not in app.table.value and "&lt;script&gt;" in app.table.value
+    assert evil not in app.drill.value
+    app.confidence.value = 0.95  # raising a threshold filters, no re-mining
+    assert app.ruleset is floor and len(app.current) < shown
+    app.support.value = app.support.min  # below the floor: re-mined
+    assert app.ruleset is not floor and app.floor < floor.min_support
+    app.csv_button.click()
+    href = app.download.value.split("href='")[1].split("'")[0]
+    csv = base64.b64decode(href.split(",", 1)[1]).decode()
+    assert csv.splitlines()[0].startswith("rule,antecedent,consequent")
+    assert len(csv.splitlines()) == len(app.current) + 1

@@ -130,6 +130,8 @@ class RuleExplorerApp:
         self.table = W.HTML()
         self.sentences = W.HTML()
         self.download = W.HTML()
+        self.csv_button = W.Button(description="Prepare CSV download", icon="download")
+        self.csv_button.on_click(lambda _b: self._prepare_csv())
         blank = alt.Chart(pd.DataFrame()).mark_point()
         svg = {"renderer": "svg", "actions": False}
         self.scatter, self.matrix, self.graph, self.web = (
@@ -144,7 +146,7 @@ class RuleExplorerApp:
         self.drill = W.HTML()
         self.tabs = W.Tab(
             children=[
-                W.VBox([self.sentences, self.table, self.download]),
+                W.VBox([self.sentences, W.HBox([self.csv_button, self.download]), self.table]),
                 self.scatter,
                 self.matrix,
                 self.graph,
@@ -242,7 +244,7 @@ class RuleExplorerApp:
             self.table.value = rules_table_html(shown)
             text = rule_sentences(shown, self.baskets.n_baskets, unit=self.unit, top_n=3)
             self.sentences.value = notes(text)
-            self.download.value = self._download_link(shown)
+            self.download.value = ""  # built on request: encoding 20,000 rules takes ~0.3 s
         self.scatter.chart = rules_scatter(shown)
         self.matrix.chart = rules_matrix(shown)
         self.graph.chart = rules_graph(shown)
@@ -254,6 +256,12 @@ class RuleExplorerApp:
         else:
             self._draw_drill()
         return shown
+
+    def _prepare_csv(self) -> None:
+        if self.current.empty:
+            self.download.value = notes(["No rules to download."])
+        else:
+            self.download.value = self._download_link(self.current)
 
     def _download_link(self, rules: pd.DataFrame) -> str:
         data = rules_for_export(rules).to_csv(index=False).encode("utf-8")

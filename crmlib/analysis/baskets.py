@@ -156,16 +156,55 @@ def baskets_from_lists(lists: Sequence[Sequence[str]], ids: Sequence | None = No
 
 
 def read_basket_lines(path, sep: str = ",") -> Baskets:
-    """Read a file with one basket per line, items separated by ``sep`` (e.g. groceries.csv).
+    r"""Read a file with one basket per line, items separated by ``sep`` (e.g. groceries.csv).
 
-    Only the line end is removed: spaces inside or at the end of an item name are kept.
+    Only the line end (``\n``, ``\r\n`` or ``\r``) is removed: spaces inside or at the end of
+    an item name are kept. Empty lines are skipped, empty items (two separators in a row) are
+    dropped, and an item repeated in a basket counts once. ``.gz`` files are decompressed.
+    Splitting and encoding run in Arrow, so no Python object is made per item; items are
+    numbered in sorted label order.
     """
     import gzip
 
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        lists = [line.rstrip("\r\n").split(sep) for line in fh if line.rstrip("\r\n")]
-    return baskets_from_lists([[x for x in b if x != ""] for b in lists])
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    offsets = pa.array([0, len(raw)], type=pa.int64()).buffers()[1]
+    blob = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(raw)])
+    try:
+        text = blob.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        raw.decode("utf-8")  # raises UnicodeDecodeError with the offending position
+        raise
+    lines = pc.list_flatten(pc.split_pattern(text, "\n"))
+    lines = lines.filter(pc.not_equal(pc.binary_length(lines), 0))
+    parts = pc.split_pattern(lines, sep)
+    basket = pc.list_parent_indices(parts).to_numpy()
+    names = pc.list_flatten(parts)
+    filled = pc.not_equal(pc.binary_length(names), 0)
+    basket = basket[filled.to_numpy(zero_copy_only=False)]
+    encoded = pc.dictionary_encode(names.filter(filled))
+    labels = encoded.dictionary
+    order = pc.array_sort_indices(labels).to_numpy()
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    n_baskets, n_items = len(lines), len(labels)
+    _check_not_empty(n_baskets, n_items, "basket list")
+    indptr = np.zeros(n_baskets + 1, dtype=np.int64)
+    np.cumsum(np.bincount(basket, minlength=n_baskets), out=indptr[1:])
+    matrix = sparse.csr_matrix(
+        (np.ones(len(codes), dtype=bool), codes, indptr), shape=(n_baskets, n_items)
+    )
+    matrix.sum_duplicates()  # sorts each basket's items and merges repeats
+    matrix.data[:] = True
+    items = pd.Index(labels.take(pa.array(order)).to_pandas(), dtype="str")
+    return Baskets(matrix, items, pd.Index(np.arange(n_baskets)))
 
 
 def _flag(values: pd.Series, column: str) -> pd.Series:
