@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crmlib.analysis import load_baskets, mine_rules  # noqa: E402
+from crmlib.analysis import load_baskets, mine_rules
 
 
 def median_time(fn, repeat: int) -> float:
