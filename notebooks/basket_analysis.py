@@ -38,6 +38,7 @@ cross_sell_products: list = []  # products compared for cross-sell (empty picks 
 cross_sell_target: float = 0.0  # target share of B among holders of A (0 uses B's overall share)
 holdout_days: int = 30  # last days of orders held out to test recommendations
 hit_rate_n: int = 5  # recommendations per held-out basket
+who_buys_item: str = ""  # product profiled in "who buys it" (empty: the most frequent one)
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
 # fmt: on
 
@@ -45,8 +46,9 @@ interactive: bool = True  # widgets for JupyterLab and Voila; reports run with F
 import pandas as pd
 
 from crmlib.analysis import evaluate_hit_rate, load_baskets
+from crmlib.charts import empty_state
 from crmlib.io import load_transactions
-from crmlib.notebook import setup, show_table
+from crmlib.notebook import setup, show, show_table
 from crmlib.notebook.basket import (
     mine_cached,
     show_baskets,
@@ -54,6 +56,7 @@ from crmlib.notebook.basket import (
     show_recommendations,
     show_rules,
     show_webs,
+    show_who_buys,
 )
 from crmlib.record import record
 
@@ -119,7 +122,19 @@ hits = evaluate_hit_rate(
 show_table(hits.table(), formats={"hit_rate": "{:.1%}"})
 show_recommendations(result, baskets, hit_rate_n)
 
+# %% [markdown]
+# ## Who buys it: customer attributes and a small decision tree
+
 # %%
+if tested is not None:
+    wanted = who_buys_item or str(baskets.item_counts().index[0])
+    who = show_who_buys(tested.data, wanted, item_label, top_n)
+else:
+    who = {}
+    show(empty_state("Customer attributes need a transaction table with customer ids."))
+
+# %%
+record("who_buys", who)
 record("baskets", baskets.n_baskets)
 record("items", baskets.n_items)
 record("min_count", result.min_count)

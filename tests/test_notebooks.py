@@ -143,3 +143,7 @@ def test_basket_analysis_default_run_records_hit_rates(built, tmp_path):
     assert records["hit_rate_cases"] > 1000
     assert records["hit_rate_rules"] > records["hit_rate_popular"]
     assert records["rules"] == records["funnel"]["mined"] > 0
+    loaded = load_transactions("embedded:online_retail").data
+    top = loaded.groupby("description")["order_id"].nunique().idxmax()
+    buyers = loaded.loc[loaded["description"] == top, "customer_id"].nunique()
+    assert records["who_buys"]["buyers"] == buyers

@@ -169,6 +169,8 @@ def read_basket_lines(path, sep: str = ",") -> Baskets:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if not sep:
+        raise CrmInputError("sep must be a non-empty string, e.g. ',' or ' '.")
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rb") as fh:
         raw = fh.read()

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crmlib.analysis.baskets import Baskets
 from crmlib.analysis.mining import (
@@ -25,6 +24,7 @@ from crmlib.analysis.mining import (
     MiningLimitError,
     estimate_blowup,
     frequent_itemsets_codes,
+    hypergeom_upper_tail,
     min_count_for,
 )
 from crmlib.errors import CrmInputError
@@ -81,7 +81,7 @@ def measures(n_ab, n_a, n_b, n: int, deploy=None) -> pd.DataFrame:
     expected = np.stack([n_a * n_b, n_a * (n - n_b), (n - n_a) * n_b, (n - n_a) * (n - n_b)]) / n
     with np.errstate(divide="ignore", invalid="ignore"):
         chi = np.where(expected > 0, (cells - expected) ** 2 / expected, 0.0).sum(axis=0)
-    fisher = stats.hypergeom.sf(n_ab - 1, n, n_a, n_b)
+    fisher = hypergeom_upper_tail(n_ab, n_a, n_b, n)
     return pd.DataFrame(
         {
             "support": s_ab,

@@ -7,11 +7,13 @@ from typing import Any
 import pandas as pd
 
 from crmlib.analysis import (
+    attribute_rules,
     cooccurrence_links,
     cross_sell_coverage,
     directed_links,
     item_nodes,
     mine_rules,
+    profile_flag,
     recommend,
     rule_sentences,
     top_rules,
@@ -19,6 +21,7 @@ from crmlib.analysis import (
 )
 from crmlib.analysis.baskets import Baskets
 from crmlib.analysis.rules import RuleSet
+from crmlib.analysis.who_buys import customer_profile
 from crmlib.cache import cached, file_fingerprint, fingerprint
 from crmlib.charts import (
     cards,
@@ -122,3 +125,23 @@ def show_recommendations(result: RuleSet, baskets: Baskets, n: int, rows: int = 
         show(empty_state("No rules, so no recommendations: lower min_support or min_confidence."))
         return
     show_table(recommend(result, baskets, n=n).head(rows), formats={"score": "{:.2f}"})
+
+
+def show_who_buys(data: pd.DataFrame, item: str, item_column: str, top_n: int) -> dict:
+    """Attribute rules towards "buys <item>" and a small decision tree, as readable rules."""
+    profile = customer_profile(data, item, item_column=item_column)
+    features = [c for c in profile.columns if c not in ("customer_id", "buys")]
+    found = attribute_rules(
+        profile[[*features, "buys"]], "buys", value="YES",
+        min_support=0.02, min_confidence=0.2, min_lift=1.0,
+    )  # fmt: skip
+    share = (profile["buys"] == "YES").mean()
+    show(notes([f"{(profile['buys'] == 'YES').sum():,} of {len(profile):,} customers "
+                f"({share:.1%}) bought {item}."]))  # fmt: skip
+    if found.rules.empty:
+        show(empty_state(" ".join(found.notes[-1:]) or "No attribute rule at these thresholds."))
+    else:
+        show(notes(rule_sentences(found.rules, len(profile), unit="customers", top_n=top_n // 2)))
+    tree = profile_flag(profile, profile["buys"] == "YES", features, label=f"buys {item}")
+    show_table(tree[["rule"]])
+    return {"buyers": int((profile["buys"] == "YES").sum()), "attribute_rules": len(found.rules)}
