@@ -215,3 +215,25 @@ def app_server(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen,
     yield start
     for process in started:
         stop_process_group(process)
+
+
+def build_apps(folder: Path) -> Path:
+    """Generate the project's notebooks into ``folder`` (as ``crm app`` does) and return it."""
+    from crmlib.config import NOTEBOOK_DIR
+    from crmlib.reporting import build_notebooks
+
+    build_notebooks(NOTEBOOK_DIR, folder)
+    return folder
+
+
+def open_app(page: Any, base_url: str, name: str, *, tries: int = 40) -> float:
+    """Open ``/voila/render/<name>.ipynb``, retrying while the server answers 503 (warming or
+    busy), and return the seconds from the successful request to the response."""
+    url = base_url + f"voila/render/{name}.ipynb"
+    for _ in range(tries):
+        started = time.perf_counter()
+        response = page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+        if response is not None and response.status == 200:
+            return time.perf_counter() - started
+        page.wait_for_timeout(3000)
+    raise AssertionError(f"{url} was never served (last status {response.status})")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmlib.config import NOTEBOOK_DIR
-from crmlib.reporting import build_notebooks
-from tests.conftest import local_context
+from tests.conftest import build_apps, local_context, open_app
 
 pytestmark = pytest.mark.browser
 
@@ -23,19 +21,12 @@ def _press(page, label: str, key: str, times: int) -> None:
 
 
 def test_rule_explorer_sliders_web_and_drill_down(tmp_path, app_server, chromium_browser):
-    built = tmp_path / "apps"
-    build_notebooks(NOTEBOOK_DIR, built)
-    _, base = app_server(built, pool_size=1, max_kernels=3, timeout=120)
+    _, base = app_server(build_apps(tmp_path / "apps"), pool_size=1, max_kernels=3, timeout=120)
     context = local_context(chromium_browser)
     page = context.new_page()
     blocked: list[str] = []
     page.on("requestfailed", lambda r: blocked.append(r.url))
-    url = base + "voila/render/basket_analysis.ipynb"
-    for _ in range(30):  # a 503 "warming" page reloads itself; retry until served
-        response = page.goto(url, wait_until="domcontentloaded", timeout=120_000)
-        if response.status == 200:
-            break
-        page.wait_for_timeout(4000)
+    open_app(page, base, "basket_analysis")
     page.wait_for_selector("#crm-rule-count", timeout=120_000)
     page.get_by_role("tab", name="Scatter").click()
     page.wait_for_selector(".vega-embed svg .mark-symbol path", timeout=60_000)

@@ -28,17 +28,6 @@ from crmlib.reporting.index import (
 NOTEBOOKS = Path(__file__).parent / "data" / "notebooks"
 RUN_ID = re.compile(r"^\d{4}-\d{2}-\d{2}_\d{6}(-\d+)?$")
 REMOTE_ATTR = re.compile(r"""\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:

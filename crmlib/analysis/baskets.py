@@ -176,30 +176,46 @@ def read_basket_lines(path, sep: str = ",") -> Baskets:
         raw = fh.read()
     if b"\r" in raw:
         raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    offsets = pa.array([0, len(raw)], type=pa.int64()).buffers()[1]
-    blob = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(raw)])
-    try:
-        text = blob.cast(pa.large_string())
+    # malloc gives freed memory back at once; Arrow's default pool keeps some, which shows
+    # as some 20 MiB more peak memory on a 4 MB file
+    pool = pa.system_memory_pool()
+    small = len(raw) < 2**31 - 1
+    # the whole file as one Arrow string, without copying the bytes
+    offsets = pa.py_buffer(np.array([0, len(raw)], dtype=np.int32 if small else np.int64))
+    blob = pa.Array.from_buffers(
+        pa.binary() if small else pa.large_binary(), 1, [None, offsets, pa.py_buffer(raw)]
+    )
+    try:  # checks that the text is UTF-8
+        text = pc.cast(blob, pa.string() if small else pa.large_string(), memory_pool=pool)
     except pa.ArrowInvalid:
         raw.decode("utf-8")  # raises UnicodeDecodeError with the offending position
         raise
-    lines = pc.list_flatten(pc.split_pattern(text, "\n"))
-    lines = lines.filter(pc.not_equal(pc.binary_length(lines), 0))
-    parts = pc.split_pattern(lines, sep)
-    basket = pc.list_parent_indices(parts).to_numpy()
-    names = pc.list_flatten(parts)
-    filled = pc.not_equal(pc.binary_length(names), 0)
-    basket = basket[filled.to_numpy(zero_copy_only=False)]
-    encoded = pc.dictionary_encode(names.filter(filled))
+    lines = pc.split_pattern(text, "\n", memory_pool=pool).flatten()
+    # an empty line is no basket; a line of separators only is an empty basket
+    filled = np.flatnonzero(pc.binary_length(lines, memory_pool=pool).to_numpy() > 0)
+    parts = pc.split_pattern(lines, sep, memory_pool=pool)
+    del raw, blob, text, lines
+    bounds = parts.offsets.to_numpy()  # each line's first entry, then the end
+    encoded = pc.dictionary_encode(parts.flatten(), memory_pool=pool)
+    del parts
     labels = encoded.dictionary
-    order = pc.array_sort_indices(labels).to_numpy()
-    rank = np.empty(len(order), dtype=np.int32)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    del encoded
+    order = pc.array_sort_indices(labels, memory_pool=pool).to_numpy()
+    empty = pc.index(labels, "").as_py()
+    if empty >= 0:  # "" sorts first: drop it from the labels and its entries from the lines
+        order = order[1:]
+        kept = codes != empty
+        before = np.zeros(len(codes) + 1, dtype=bounds.dtype)
+        np.cumsum(kept, out=before[1:])
+        bounds, codes = before[bounds], codes[kept]
+        del kept, before
+    rank = np.full(len(labels), -1, dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
-    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
-    n_baskets, n_items = len(lines), len(labels)
+    codes = rank[codes]
+    indptr = np.concatenate([bounds[:1], bounds[filled + 1]])
+    n_baskets, n_items = len(filled), len(order)
     _check_not_empty(n_baskets, n_items, "basket list")
-    indptr = np.zeros(n_baskets + 1, dtype=np.int64)
-    np.cumsum(np.bincount(basket, minlength=n_baskets), out=indptr[1:])
     matrix = sparse.csr_matrix(
         (np.ones(len(codes), dtype=bool), codes, indptr), shape=(n_baskets, n_items)
     )

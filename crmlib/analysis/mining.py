@@ -26,6 +26,7 @@ from crmlib.errors import CrmInputError
 
 DEFAULT_MAX_ITEMSETS = 2_000_000
 DEFAULT_TIME_LIMIT = 120.0
+PAIR_BLOCK = 1 << 20  # items × frequent items per block of pair counts
 
 
 class MiningLimitError(CrmInputError):
@@ -171,33 +172,40 @@ def frequent_itemsets_codes(
         x = matrix[:, order].astype(np.int32).tocsr()
         x.eliminate_zeros()
         by_item = x.tocsc()
-        pairs = (by_item.T @ by_item).tocsr()
+        n_freq = len(order)
+        # pair counts for a block of items at a time: rows p0..p1 of Xᵀ X, columns from p0
+        # on, which bounds the product's memory and skips most of its lower half
+        block = max(1, PAIR_BLOCK // n_freq)
         # slot[c] is the position of column c among the current item's candidates, else -1
-        slot = np.full(len(order), -1, dtype=np.int64)
-        for pos in range(len(order) - 1):
-            lo, hi = pairs.indptr[pos], pairs.indptr[pos + 1]
-            cols, vals = pairs.indices[lo:hi], pairs.data[lo:hi]
-            sel = (cols > pos) & (vals >= min_count)
-            if not sel.any():
-                continue
-            cand, cand_counts = cols[sel], vals[sel]
-            srt = np.argsort(cand, kind="stable")
-            cand, cand_counts = cand[srt], cand_counts[srt]
-            base = (int(order[pos]),)
-            for c, n in zip(cand.tolist(), cand_counts.tolist(), strict=True):
-                search.add((base[0], int(order[c])), int(n))
-            if max_len < 3 or len(cand) < 2:
-                continue
-            rows = by_item.indices[by_item.indptr[pos] : by_item.indptr[pos + 1]]
-            cols, owner = _gather_rows(x.indptr, x.indices, rows)
-            slot[cand] = np.arange(len(cand))
-            where = slot[cols]
-            hit = where >= 0
-            bits = _pack_bits(where[hit], owner[hit], len(cand), len(rows))
-            slot[cand] = -1
-            for t in range(len(cand) - 1):
-                pair = (base[0], int(order[cand[t]]))
-                search.grow(pair, order[cand[t + 1 :]], bits[t + 1 :] & bits[t])
+        slot = np.full(n_freq, -1, dtype=np.int64)
+        for p0 in range(0, n_freq - 1, block):
+            p1 = min(p0 + block, n_freq - 1)
+            pairs = (by_item[:, p0:p1].T @ by_item[:, p0:]).tocsr()
+            for pos in range(p0, p1):
+                lo, hi = pairs.indptr[pos - p0], pairs.indptr[pos - p0 + 1]
+                cols, vals = pairs.indices[lo:hi] + p0, pairs.data[lo:hi]
+                sel = (cols > pos) & (vals >= min_count)
+                if not sel.any():
+                    continue
+                cand, cand_counts = cols[sel], vals[sel]
+                srt = np.argsort(cand, kind="stable")
+                cand, cand_counts = cand[srt], cand_counts[srt]
+                first = int(order[pos])
+                for c, n in zip(cand.tolist(), cand_counts.tolist(), strict=True):
+                    search.add((first, int(order[c])), int(n))
+                if max_len < 3 or len(cand) < 2:
+                    continue
+                # the item's baskets straight from the CSR rows, their items mapped to bits
+                rows = by_item.indices[by_item.indptr[pos] : by_item.indptr[pos + 1]]
+                items, owner = _gather_rows(x.indptr, x.indices, rows)
+                slot[cand] = np.arange(len(cand))
+                where = slot[items]
+                hit = where >= 0
+                bits = _pack_bits(where[hit], owner[hit], len(cand), len(rows))
+                slot[cand] = -1
+                for t in range(len(cand) - 1):
+                    pair = (first, int(order[cand[t]]))
+                    search.grow(pair, order[cand[t + 1 :]], bits[t + 1 :] & bits[t])
     seconds = time.monotonic() - started
     return Itemsets(
         [tuple(sorted(s)) for s in search.found],

@@ -33,6 +33,8 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 
+from crmlib.reporting.index import atomic_write_text
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_NAME = "crm_report"
 
@@ -179,13 +181,7 @@ def export_html(
         resources = {"metadata": {"name": output_path.stem}}
         page, _ = exporter.from_notebook_node(nb, resources=resources)
     page = _REMOTE_LINK.sub("", _REMOTE_SCRIPT.sub("", page))
-    partial = output_path.with_name(f".{output_path.name}.partial")
-    try:
-        partial.write_text(page, encoding="utf-8")
-        os.replace(partial, output_path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return output_path
+    return atomic_write_text(output_path, page)
 
 
 def _prepare(nb: nbformat.NotebookNode, parameters: Mapping[str, Any] | None) -> None:
