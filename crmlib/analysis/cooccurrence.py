@@ -8,9 +8,8 @@ so that chart functions only encode.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -255,11 +254,13 @@ def _circle(names: list, radius: float = 1.0) -> dict:
 
 
 def _positions(
-    graph: nx.Graph, kind: str, seed: int, circle: dict, names: list, center: str | None = None
+    graph: Any, kind: str, seed: int, circle: dict, names: list, center: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """x and y of ``names``: the circle, or a spring layout started from it; ``center`` at 0, 0."""
     pos = circle
     if kind == "spring" and graph.number_of_nodes() >= 3:
+        import networkx as nx  # only layouts need it: keep `import crmlib.analysis` light
+
         pos = nx.spring_layout(graph, pos=circle, seed=seed, weight="weight")
     xy = np.array([pos[n] for n in names], dtype=np.float64).reshape(-1, 2)
     if center is not None and center in pos:
@@ -305,6 +306,8 @@ def web_layout(
     circle = _circle(around)
     if center is not None and center in names:
         circle[center] = (0.0, 0.0)
+    import networkx as nx
+
     graph = nx.Graph()
     graph.add_nodes_from(names)
     if len(links):
@@ -406,6 +409,8 @@ def rule_graph_layout(
     rule_part.insert(3, "rules", 1)
     nodes = pd.concat([item_part, rule_part], ignore_index=True)
     circle = _circle(list(item_part["id"])) | _circle(rule_ids, radius=0.55)
+    import networkx as nx
+
     graph = nx.Graph()
     graph.add_nodes_from(nodes["id"])
     graph.add_edges_from(zip(edges["source"], edges["target"], strict=True), weight=1.0)

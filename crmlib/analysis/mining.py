@@ -1,9 +1,10 @@
 """Frequent itemsets by depth-first search over packed bitsets (numpy only, no compiler).
 
-Items are ordered by increasing support. All frequent pairs come from one sparse product
-``Xᵀ X``. Below each frequent item ``i`` the search keeps, for the baskets that hold ``i``, one
-bit row per candidate item, packed 64 baskets to a word; a deeper level ANDs the prefix's row
-with its candidates' rows and counts bits with ``np.bitwise_count``. Words where the prefix has
+Items are ordered by increasing support. All frequent pairs come from the sparse product
+``Xᵀ X``, computed a block of items at a time. Below each frequent item ``i`` the search keeps,
+for the baskets that hold ``i``, one bit row per candidate item, packed 64 baskets to a word
+and filled straight from those baskets' CSR rows; a deeper level ANDs the prefix's row with
+its candidates' rows and counts bits with ``np.bitwise_count``. Words where the prefix has
 no basket left are dropped as the search goes down, so deep levels touch few words.
 
 Support is counted as "at least": a fraction ``s`` of ``n`` baskets means at least
@@ -20,13 +21,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from scipy.special import gammaln
 
 from crmlib.errors import CrmInputError
 
 DEFAULT_MAX_ITEMSETS = 2_000_000
 DEFAULT_TIME_LIMIT = 120.0
-PAIR_BLOCK = 1 << 20  # items × frequent items per block of pair counts
+PAIR_BLOCK = 1 << 18  # items × frequent items per block of pair counts
 
 
 class MiningLimitError(CrmInputError):
@@ -74,6 +74,19 @@ class Itemsets:
             self.lookup = dict(zip(self.itemsets, self.counts.tolist(), strict=True))
 
 
+def _item_counts(matrix: sparse.csr_matrix, step: int = 1 << 18) -> np.ndarray:
+    """Baskets per item (stored True entries per column), a slice of entries at a time.
+
+    ``matrix.sum(axis=0)`` would make an int64 copy of all entries first.
+    """
+    counts = np.zeros(matrix.shape[1], dtype=np.float64)
+    for lo in range(0, int(matrix.indptr[-1]), step):
+        cols = matrix.indices[lo : lo + step]
+        weights = matrix.data[lo : lo + step].astype(np.float64)
+        counts += np.bincount(cols, weights=weights, minlength=matrix.shape[1])
+    return counts.astype(np.int64)
+
+
 def _pack_bits(slots: np.ndarray, rows: np.ndarray, n_slots: int, n_rows: int) -> np.ndarray:
     """One bit row per slot, packed into uint64 words over ``n_rows`` rows.
 
@@ -89,13 +102,18 @@ def _pack_bits(slots: np.ndarray, rows: np.ndarray, n_slots: int, n_rows: int) -
 
 
 def _gather_rows(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray):
-    """Column indices of the CSR rows ``rows``, with each entry's position in ``rows``."""
+    """Column indices of the CSR rows ``rows``, with each entry's position in ``rows``.
+
+    Positions are kept in the matrix's own index type (int32 for all but huge matrices).
+    """
     begin = indptr[rows]
     lengths = indptr[rows + 1] - begin
-    total = int(lengths.sum())
-    owner = np.repeat(np.arange(len(rows)), lengths)
-    shift = np.repeat(begin - (np.cumsum(lengths) - lengths), lengths)
-    return indices[np.arange(total) + shift], owner
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    owner = np.repeat(np.arange(len(rows), dtype=indptr.dtype), lengths)
+    where = np.arange(total, dtype=indptr.dtype)
+    where += (begin - (ends - lengths)).astype(indptr.dtype, copy=False)[owner]
+    return indices[where], owner
 
 
 class _Search:
@@ -160,10 +178,11 @@ def frequent_itemsets_codes(
         Item codes are column positions of ``matrix``.
     """
     started = time.monotonic()
+    matrix = sparse.csr_matrix(matrix)  # no copy when it already is one
     n_baskets = matrix.shape[0]
     max_len = max_len or matrix.shape[1]
     search = _Search(min_count, max_len, max_itemsets, started + time_limit)
-    counts = np.asarray(matrix.sum(axis=0)).ravel().astype(np.int64)
+    counts = _item_counts(matrix)
     frequent = np.flatnonzero(counts >= min_count)
     order = frequent[np.argsort(counts[frequent], kind="stable")]  # rarest first
     for code in order:
@@ -173,17 +192,17 @@ def frequent_itemsets_codes(
         x.eliminate_zeros()
         by_item = x.tocsc()
         n_freq = len(order)
-        # pair counts for a block of items at a time: rows p0..p1 of Xᵀ X, columns from p0
-        # on, which bounds the product's memory and skips most of its lower half
+        # pair counts (Xᵀ X) for a block of items at a time, so the product's memory stays
+        # bounded by PAIR_BLOCK entries
         block = max(1, PAIR_BLOCK // n_freq)
         # slot[c] is the position of column c among the current item's candidates, else -1
-        slot = np.full(n_freq, -1, dtype=np.int64)
+        slot = np.full(n_freq, -1, dtype=np.int32)
         for p0 in range(0, n_freq - 1, block):
             p1 = min(p0 + block, n_freq - 1)
-            pairs = (by_item[:, p0:p1].T @ by_item[:, p0:]).tocsr()
+            pairs = (by_item[:, p0:p1].T @ x).tocsr()
             for pos in range(p0, p1):
                 lo, hi = pairs.indptr[pos - p0], pairs.indptr[pos - p0 + 1]
-                cols, vals = pairs.indices[lo:hi] + p0, pairs.data[lo:hi]
+                cols, vals = pairs.indices[lo:hi], pairs.data[lo:hi]
                 sel = (cols > pos) & (vals >= min_count)
                 if not sel.any():
                     continue
@@ -198,7 +217,7 @@ def frequent_itemsets_codes(
                 # the item's baskets straight from the CSR rows, their items mapped to bits
                 rows = by_item.indices[by_item.indptr[pos] : by_item.indptr[pos + 1]]
                 items, owner = _gather_rows(x.indptr, x.indices, rows)
-                slot[cand] = np.arange(len(cand))
+                slot[cand] = np.arange(len(cand), dtype=np.int32)
                 where = slot[items]
                 hit = where >= 0
                 bits = _pack_bits(where[hit], owner[hit], len(cand), len(rows))
@@ -217,23 +236,26 @@ def frequent_itemsets_codes(
 
 
 _LOG_2PI = math.log(2 * math.pi)
-TAIL_CHUNK = 250_000
+TAIL_CHUNK = 1 << 16  # terms summed at once: about 0.5 MB per temporary array
+# log(m!) − log(√(2πm)·(m/e)^m) for m = 0..15 (0 at m = 0): small values, no cancellation
+_STIRLING_SMALL = np.array(
+    [0.0]
+    + [math.lgamma(m + 1) - (m + 0.5) * math.log(m) + m - 0.5 * _LOG_2PI for m in range(1, 16)]
+)
 
 
 def _stirling_rest(m: np.ndarray) -> np.ndarray:
-    """log(m!) minus Stirling's log(√(2πm)·(m/e)^m), taken as 0 at m = 0.
+    """log(m!) minus Stirling's log(√(2πm)·(m/e)^m) for whole numbers m ≥ 0.
 
-    Direct from ``gammaln`` below 16 (small values, no cancellation), else the asymptotic
-    series 1/(12m) − 1/(360m³) + 1/(1260m⁵) − 1/(1680m⁷) + 1/(1188m⁹), exact to double
-    precision from m = 16 on.
+    A table below 16, else the asymptotic series 1/(12m) − 1/(360m³) + 1/(1260m⁵) −
+    1/(1680m⁷) + 1/(1188m⁹), exact to double precision from m = 16 on.
     """
     small = m < 16
-    ms = np.where(small, m, 1.0)
-    direct = gammaln(ms + 1) - (ms + 0.5) * np.log(np.maximum(ms, 1.0)) + ms - 0.5 * _LOG_2PI
+    table = _STIRLING_SMALL[np.where(small, m, 0).astype(np.int64)]
     mb = np.where(small, 16.0, m)
     w = 1.0 / (mb * mb)
     series = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - w / 1188) * w) * w) * w) / mb
-    return np.where(small, np.where(m == 0, 0.0, direct), series)
+    return np.where(small, table, series)
 
 
 def _deviance(x: np.ndarray, mu: np.ndarray) -> np.ndarray:
