@@ -210,3 +210,18 @@ def test_wide_flag_table():
     assert b.item_counts().to_dict() == {"savings": 3, "card": 3, "loan": 2}
     with pytest.raises(CrmInputError, match="must hold T/F"):
         baskets_from_wide(frame.assign(loan=["yes", "maybe", "no", "no"]), item_columns=["loan"])
+
+
+@pytest.mark.parametrize(
+    ("support", "confidence", "max_len"), [(0.005, 0.5, None), (0.001, 0.5, None), (0.002, 0.3, 3)]
+)
+def test_both_engines_return_identical_rules(groceries, support, confidence, max_len):
+    options = dict(min_support=support, min_confidence=confidence, max_len=max_len)
+    ours = mine_rules(groceries, **options).rules
+    ref = mine_rules(groceries, engine="mlxtend", **options).rules
+    key = ["antecedent", "consequent"]
+    pd.testing.assert_frame_equal(
+        ours.sort_values(key).reset_index(drop=True), ref.sort_values(key).reset_index(drop=True)
+    )
+    with pytest.raises(CrmInputError, match="engine must be one of"):
+        mine_rules(groceries, engine="spark-ish")

@@ -26,10 +26,12 @@ from crmlib.analysis.mining import (
     frequent_itemsets_codes,
     hypergeom_upper_tail,
     min_count_for,
+    mlxtend_itemsets_codes,
 )
 from crmlib.errors import CrmInputError
 
 DEFAULT_MAX_RULES = 500_000
+ENGINES = ("bitset", "mlxtend")
 CORRECTIONS = ("bonferroni", "holm", "fdr_bh", "none")
 
 
@@ -239,6 +241,7 @@ def mine_rules(
     max_rules: int = DEFAULT_MAX_RULES,
     max_itemsets: int = DEFAULT_MAX_ITEMSETS,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    engine: str = "bitset",
 ) -> RuleSet:
     """Mine association rules.
 
@@ -260,6 +263,9 @@ def mine_rules(
         Multiple-testing correction of the Fisher p-values; ``significant`` = adjusted p < alpha.
     max_rules, max_itemsets, time_limit
         Guardrails: past these, mining stops with a message saying what to change.
+    engine : {"bitset", "mlxtend"}
+        The default numpy bitset search, or mlxtend's fpgrowth as the reference engine (same
+        itemsets and rules, several times slower; no itemset cap or time limit).
 
     Returns
     -------
@@ -298,10 +304,16 @@ def mine_rules(
             f"{look['bound']:,} itemsets could follow. Mining stops past {max_itemsets:,} "
             f"itemsets or {time_limit:.0f} s."
         )
+    if engine not in ENGINES:
+        raise CrmInputError(f"engine must be one of {ENGINES}; got {engine!r}.")
     try:
-        found: Itemsets = frequent_itemsets_codes(
-            matrix, min_count, max_len=max_len, max_itemsets=max_itemsets, time_limit=time_limit
-        )
+        if engine == "mlxtend":
+            found: Itemsets = mlxtend_itemsets_codes(matrix, min_count, max_len=max_len)
+        else:
+            found = frequent_itemsets_codes(
+                matrix, min_count, max_len=max_len, max_itemsets=max_itemsets,
+                time_limit=time_limit,
+            )  # fmt: skip
     except MiningLimitError as exc:
         raise MiningLimitError(
             f"Mining stopped: {exc} at min_support {min_count:,} baskets of {n:,}. "
