@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import html
+import json
 import re
 import string
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
-from jupyter_server.services.kernels.handlers import MainKernelHandler
+from jupyter_server.services.kernels.handlers import MainKernelHandler, json_default
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.ioloop import IOLoop
@@ -359,6 +360,19 @@ class _ReportsHandler(JupyterHandler, web.StaticFileHandler):
 
 class _KernelListHandler(MainKernelHandler):
     """``GET /api/kernels`` (list only); starting kernels through the API stays disabled."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        # Listing calls kernel_model() per id; a kernel still starting (pool refill) or just
+        # culled can vanish in between and made the stock handler answer 500 under load.
+        km = self.kernel_manager
+        models = []
+        for kernel_id in list(km.list_kernel_ids()):
+            try:
+                models.append(km.kernel_model(kernel_id))
+            except (KeyError, web.HTTPError):
+                continue
+        self.finish(json.dumps(models, default=json_default))
 
     async def post(self) -> None:
         raise web.HTTPError(405, "Kernels are started by opening an app.")
