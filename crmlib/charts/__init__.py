@@ -18,29 +18,43 @@ from crmlib.charts.rules import (
     rules_scatter,
     rules_table_chart,
 )
+from crmlib.charts.segments import (
+    cluster_heatmap,
+    dendrogram_chart,
+    k_score_chart,
+    pareto_chart,
+    quadrant_chart,
+    segment_bars,
+)
 from crmlib.charts.theme import use_static_renderer, use_theme
 from crmlib.charts.webs import cooccurrence_web, directed_web, item_frequency_chart
 
 __all__ = [
     "RuleSliders",
     "cards",
+    "cluster_heatmap",
     "cooccurrence_web",
     "country_chart",
+    "dendrogram_chart",
     "directed_web",
     "empty_chart",
     "empty_state",
     "error_box",
     "headline_cards",
     "item_frequency_chart",
+    "k_score_chart",
     "monthly_chart",
     "new_returning_chart",
     "notes",
+    "pareto_chart",
+    "quadrant_chart",
     "rule_sliders",
     "rules_explorer",
     "rules_graph",
     "rules_matrix",
     "rules_scatter",
     "rules_table_chart",
+    "segment_bars",
     "top_products_chart",
     "use_static_renderer",
     "use_theme",
