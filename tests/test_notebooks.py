@@ -147,3 +147,27 @@ def test_basket_analysis_default_run_records_hit_rates(built, tmp_path):
     top = loaded.groupby("description")["order_id"].nunique().idxmax()
     buyers = loaded.loc[loaded["description"] == top, "customer_id"].nunique()
     assert records["who_buys"]["buyers"] == buyers
+
+
+def test_segmentation_report_and_app_agree(built, tmp_path):
+    from crmlib.io import customer_rows
+    from widgets import SegmentationApp
+
+    records, _ = run(built, tmp_path, "segmentation", k=4)
+    data = customer_rows(load_transactions("embedded:online_retail").data)
+    assert records["customers"] == data["customer_id"].nunique()
+    assert records["orders"] == data["order_id"].nunique()
+    assert sorted(records["silhouette"]) == [str(k) for k in range(2, 9)]
+    assert sum(records["segment_sizes"].values()) == records["customers"]
+    assert records["k"] == 4 and sum(records["cluster_sizes"]) == records["customers"]
+    # the app, with the same parameters, shows the same clusters (fixed seeds)
+    app = SegmentationApp(data, features=["recency_days", "frequency", "monetary_total"], k=4)
+    assert app.result.profiles["customers"].tolist() == records["cluster_sizes"]
+    silhouettes = app.result.k_table.set_index("k")["silhouette"].round(4)
+    assert {str(k): v for k, v in silhouettes.items()} == records["silhouette"]
+
+
+def test_segmentation_bad_observation_date(built, tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        run(built, tmp_path, "segmentation", observation_date="2001-01-01")
+    assert "2001" in info.value.evalue or "before" in info.value.evalue

@@ -5,5 +5,6 @@ Imports :mod:`crmlib`; :mod:`crmlib` never imports this package.
 
 from widgets.overview_app import OverviewApp
 from widgets.rule_explorer import RuleExplorerApp
+from widgets.segmentation_app import SegmentationApp
 
-__all__ = ["OverviewApp", "RuleExplorerApp"]
+__all__ = ["OverviewApp", "RuleExplorerApp", "SegmentationApp"]
