@@ -28,6 +28,7 @@ k_min: int = 2  # smallest k scored
 k_max: int = 8  # largest k scored
 min_group: int = 5  # smallest group shown on its own (privacy)
 seed: int = 0  # random seed of k-means and of the silhouette sample
+segment_rules: list = []  # named segment rules (name, r/f/m ranges, action); empty: the ten classic
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
 # fmt: on
 
@@ -53,7 +54,7 @@ show_cleaning(loaded.report, customer_analysis=True)
 data = customer_rows(loaded.data)
 result = segment_customers(
     data, observation_date=observation_date, features=features, log=log, k=k,
-    k_range=range(k_min, k_max + 1), min_group=min_group, seed=seed,
+    k_range=range(k_min, k_max + 1), min_group=min_group, seed=seed, segment_rules=segment_rules,
 )  # fmt: skip
 show_rfm(result, min_group)
 
@@ -70,7 +71,7 @@ if interactive:
     )  # fmt: skip
     display(app)  # noqa: F821
 else:
-    show_clusters(result)
+    show_clusters(result, min_group)
 
 # %% [markdown]
 # ## High-value customers

@@ -171,3 +171,15 @@ def test_segmentation_bad_observation_date(built, tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as info:
         run(built, tmp_path, "segmentation", observation_date="2001-01-01")
     assert "2001" in info.value.evalue or "before" in info.value.evalue
+
+
+def test_segmentation_custom_rules_and_static_sections(built, tmp_path):
+    rules = [
+        {"name": "Best", "r": [4, 5], "f": [4, 5], "m": [4, 5], "description": "d", "action": "a"},
+        {"name": "Everyone else", "description": "d", "action": "a"},
+    ]
+    records, output = run(built, tmp_path, "segmentation", k=3, segment_rules=rules)
+    assert set(records["segment_sizes"]) == {"Best", "Everyone else"}
+    assert sum(records["segment_sizes"].values()) == records["customers"]
+    text = output.read_text(encoding="utf-8")
+    assert "RFM segments × clusters" in text and "Ward" in text

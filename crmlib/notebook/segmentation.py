@@ -13,6 +13,8 @@ from crmlib.analysis import (
     best_k,
     cluster_features,
     cluster_profiles,
+    crosstab_segments_clusters,
+    dendrogram_table,
     frequency_spend_quadrants,
     kmeans_segments,
     pareto_curve,
@@ -25,6 +27,7 @@ from crmlib.analysis import (
 from crmlib.charts import (
     cards,
     cluster_heatmap,
+    dendrogram_chart,
     k_score_chart,
     notes,
     pareto_chart,
@@ -71,6 +74,7 @@ def segment_customers(
     min_group: int = 5,
     seed: int = 0,
     k_table: pd.DataFrame | None = None,
+    segment_rules: list | None = None,
 ) -> Segmentation:
     """RFM, named segments and k-means clusters of clean transactions (rows with a customer).
 
@@ -79,8 +83,9 @@ def segment_customers(
     """
     rfm = rfm_table(data, observation_date=observation_date or None)
     scored, score_notes = rfm_scores(rfm)
-    segmented = assign_segments(scored)
-    summary, summary_note = segment_summary(segmented, k=min_group)
+    rules = segment_rules or None
+    segmented = assign_segments(scored, rules)
+    summary, summary_note = segment_summary(segmented, rules=rules, k=min_group)
     matrix = cluster_features(rfm, features, log=log)
     table = k_table if k_table is not None else score_k(matrix, k_range, seed)
     chosen = k or best_k(table)
@@ -138,12 +143,20 @@ def show_rfm(result: Segmentation, min_group: int) -> None:
     )  # fmt: skip
 
 
-def show_clusters(result: Segmentation) -> None:
+def show_clusters(result: Segmentation, min_group: int = 5) -> None:
     """Silhouette per k with the advice on choosing k, then the chosen k's profiles."""
     show(k_score_chart(result.k_table, best=best_k(result.k_table)))
     show(notes([K_ADVICE, f"Clusters below use k = {result.k}.", *result.k_table.attrs.get(
         "notes", [])]))  # fmt: skip
     show(cluster_heatmap(result.profiles))
+    matrix = cluster_features(result.rfm, result.features)
+    show(dendrogram_chart(dendrogram_table(matrix, k=result.k)))
+    cross = crosstab_segments_clusters(result.segmented, result.clusters)
+    small = (cross > 0) & (cross < min_group)
+    shown = cross.astype(object).where(~small, f"<{min_group}").reset_index()
+    show(notes(["RFM segments × clusters (customers; cells under "
+                f"{min_group} customers are hidden):"]))  # fmt: skip
+    show_table(shown)
     table = profile_table(result)
     formats = {c: "{:,.1f}" for c in table.columns if c.startswith("median_")}
     formats |= {"customer_share": "{:.1%}", "revenue_share": "{:.1%}"}
