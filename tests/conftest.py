@@ -237,3 +237,33 @@ def open_app(page: Any, base_url: str, name: str, *, tries: int = 40) -> float:
             return time.perf_counter() - started
         page.wait_for_timeout(3000)
     raise AssertionError(f"{url} was never served (last status {response.status})")
+
+
+@pytest.fixture
+def app_page(tmp_path: Path, app_server, chromium_browser) -> Iterator[Callable[[str], Any]]:
+    """Factory: ``app_page(name)`` serves the project's notebooks (pool 1, cap 3), opens
+    ``name`` in a fresh offline context and returns the page. ``page.blocked`` collects failed
+    requests, ``page.response_seconds`` the time to the served response, ``page.base_url`` the
+    server's URL."""
+    contexts: list[Any] = []
+
+    def open_(name: str) -> Any:
+        _, base = app_server(build_apps(tmp_path / "apps"), pool_size=1, max_kernels=3, timeout=120)
+        context = local_context(chromium_browser)
+        contexts.append(context)
+        page = context.new_page()
+        page.blocked = []
+        page.on("requestfailed", lambda r: page.blocked.append(r.url))
+        page.base_url = base
+        page.response_seconds = open_app(page, base, name)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def assert_offline(page: Any) -> None:
+    """The page asked nothing of any host but this machine."""
+    offline = [u for u in page.blocked if "127.0.0.1" not in u]
+    assert not offline, f"the app asked for external resources: {offline}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import build_apps, local_context, open_app
+from tests.conftest import assert_offline
 
 pytestmark = pytest.mark.browser
 
@@ -20,13 +20,8 @@ def _press(page, label: str, key: str, times: int) -> None:
         page.keyboard.press(key)
 
 
-def test_rule_explorer_sliders_web_and_drill_down(tmp_path, app_server, chromium_browser):
-    _, base = app_server(build_apps(tmp_path / "apps"), pool_size=1, max_kernels=3, timeout=120)
-    context = local_context(chromium_browser)
-    page = context.new_page()
-    blocked: list[str] = []
-    page.on("requestfailed", lambda r: blocked.append(r.url))
-    open_app(page, base, "basket_analysis")
+def test_rule_explorer_sliders_web_and_drill_down(app_page):
+    page = app_page("basket_analysis")
     page.wait_for_selector("#crm-rule-count", timeout=120_000)
     page.get_by_role("tab", name="Scatter").click()
     page.wait_for_selector(".vega-embed svg .mark-symbol path", timeout=60_000)
@@ -66,6 +61,4 @@ def test_rule_explorer_sliders_web_and_drill_down(tmp_path, app_server, chromium
     assert page.locator("#crm-drill-sample table tbody tr").count() >= 1
     assert page.locator("#crm-drill-sample").inner_text().count("C-") >= 1  # pseudonyms
 
-    offline = [u for u in blocked if "127.0.0.1" not in u]
-    assert not offline, f"the app asked for external resources: {offline}"
-    context.close()
+    assert_offline(page)

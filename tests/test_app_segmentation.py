@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import build_apps, local_context, open_app
+from tests.conftest import assert_offline
 
 pytestmark = pytest.mark.browser
 
 
-def test_changing_k_changes_profiles_and_chart(tmp_path, app_server, chromium_browser):
-    _, base = app_server(build_apps(tmp_path / "apps"), pool_size=1, max_kernels=3, timeout=120)
-    context = local_context(chromium_browser)
-    page = context.new_page()
-    blocked: list[str] = []
-    page.on("requestfailed", lambda r: blocked.append(r.url))
-    open_app(page, base, "segmentation")
+def test_changing_k_changes_profiles_and_chart(app_page):
+    page = app_page("segmentation")
     page.wait_for_selector("#crm-profiles table tbody tr", timeout=120_000)
     page.wait_for_selector(".vega-embed svg .mark-rect path", timeout=60_000)
     rows_before = page.locator("#crm-profiles table tbody tr").count()
@@ -36,6 +31,4 @@ def test_changing_k_changes_profiles_and_chart(tmp_path, app_server, chromium_br
     )
     page.locator("button", has_text="Prepare CSV download").click()
     page.wait_for_selector("#crm-segments-csv", timeout=30_000)
-    offline = [u for u in blocked if "127.0.0.1" not in u]
-    assert not offline, f"the app asked for external resources: {offline}"
-    context.close()
+    assert_offline(page)
