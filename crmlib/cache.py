@@ -35,7 +35,12 @@ def file_fingerprint(path: str | Path) -> dict[str, Any]:
 @functools.cache
 def code_version() -> str:
     """Digest of the library's own source, so a change to the code invalidates stored results."""
-    digest = hashlib.sha256(__version__.encode())
+    import numpy
+    import pandas
+
+    # pickles of frames are not portable across pandas/numpy releases: key them in too
+    versions = f"{__version__}|{pandas.__version__}|{numpy.__version__}"
+    digest = hashlib.sha256(versions.encode())
     for path in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -69,8 +74,8 @@ def cached(kind: str, key: str, compute: Callable[[], T], *, enabled: bool = Tru
         try:
             with target.open("rb") as fh:
                 return pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            target.unlink(missing_ok=True)  # stale or damaged entry: recompute below
+        except Exception:  # any unreadable entry (damaged, written by other library versions)
+            target.unlink(missing_ok=True)  # is recomputed below rather than failing the run
     result = compute()
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -149,3 +149,13 @@ def test_cache_returns_the_same_result_and_follows_file_changes(tmp_path, monkey
     pd.testing.assert_frame_equal(first.data, again.data)
     ROWS.head(2).to_csv(path, index=False)  # the file changes: the stored result is not used
     assert load_transactions(path).report.rows_in == 2
+
+
+def test_an_unreadable_cache_entry_is_recomputed(tmp_path, monkeypatch):
+    from crmlib.cache import cached
+
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path / "cache"))
+    assert cached("demo", "k1", lambda: 41) == 41
+    entry = tmp_path / "cache" / "demo" / "k1.pkl"
+    entry.write_bytes(b"\x80\x05not a pickle at all")
+    assert cached("demo", "k1", lambda: 42) == 42  # damaged entry: recomputed, not an error
