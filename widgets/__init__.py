@@ -3,8 +3,9 @@
 Imports :mod:`crmlib`; :mod:`crmlib` never imports this package.
 """
 
+from widgets.lifecycle_app import LifecycleApp
 from widgets.overview_app import OverviewApp
 from widgets.rule_explorer import RuleExplorerApp
 from widgets.segmentation_app import SegmentationApp
 
-__all__ = ["OverviewApp", "RuleExplorerApp", "SegmentationApp"]
+__all__ = ["LifecycleApp", "OverviewApp", "RuleExplorerApp", "SegmentationApp"]

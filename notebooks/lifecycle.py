@@ -1,0 +1,85 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Customer lifecycle and churn early warning
+#
+# Where customers are in their life cycle (new, active, quiet, at risk, churned, reactivated),
+# how they move between stages, how cohorts retain, who is about to leave and what is at risk;
+# and, on contract data (Telco), how long customers stay and what drives churn.
+
+# %% tags=["parameters"]
+# fmt: off
+source: str = "embedded:online_retail"  # transactions file or embedded:<name>
+period: str = "M"  # period of stages and cohorts: M (month) or Q (quarter)
+stage_rules: dict = {}  # overrides of the stage rules, e.g. churn_days or at_risk_multiple
+alert_threshold: float = 2.0  # alert when the gap exceeds this multiple of the usual gap
+contracts: str = "data/telco/Telco-Customer-Churn.csv.gz"  # contract data with tenure and Churn
+folds: int = 5  # cross-validation folds of the churn models
+seed: int = 0  # random seed of the churn models
+interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
+# fmt: on
+
+# %%
+from crmlib.config import PROJECT_ROOT
+from crmlib.io import customer_rows, load_transactions
+from crmlib.notebook import setup, show_cleaning
+from crmlib.notebook.lifecycle import (
+    show_alerts,
+    show_cohorts,
+    show_stages,
+    show_survival_and_churn,
+)
+from crmlib.record import record
+
+setup(interactive)
+
+# %% [markdown]
+# ## Stages and transitions
+
+# %%
+loaded = load_transactions(source)
+show_cleaning(loaded.report, customer_analysis=True)
+data = customer_rows(loaded.data)
+stages = show_stages(data, period, stage_rules)
+
+# %% [markdown]
+# ## Cohorts
+
+# %%
+cohorts = show_cohorts(data, period)
+
+# %% [markdown]
+# ## Early warning
+
+# %%
+if interactive:
+    from widgets import LifecycleApp
+
+    app = LifecycleApp(data, rules=stage_rules, threshold=alert_threshold)
+    display(app)  # noqa: F821
+    alerts = app.current
+else:
+    alerts = show_alerts(data, alert_threshold, stage_rules)
+
+# %% [markdown]
+# ## Survival and churn drivers (contract data)
+
+# %%
+telco = show_survival_and_churn(str(PROJECT_ROOT / contracts), folds, seed)
+
+# %%
+record("stage_counts_last", {k: int(v) for k, v in stages["last"].items()})
+record("transition_rows", stages["matrix"].sum(axis=1).to_dict())
+record("alerts", len(alerts))
+record("churn_rate", telco["churn_rate"])
+record("best_auc", float(telco["models"].scores["auc_mean"].max()))
+record("logrank_p", telco["km"].logrank_p)
+record("median_tenure", telco["km"].summary.set_index("group")["median"].to_dict())

@@ -1,0 +1,133 @@
+"""Lifecycle app: stage rules, an alert threshold slider and a customer picker."""
+
+from __future__ import annotations
+
+import altair as alt
+import ipywidgets as W
+import pandas as pd
+
+from crmlib import config as C
+from crmlib.analysis.lifecycle import customer_stages, early_warning, stage_counts
+from crmlib.charts import empty_state, error_box
+from crmlib.charts.lifecycle import stage_chart
+from crmlib.errors import CrmInputError
+from crmlib.notebook import enable_offline_charts
+from crmlib.privacy import pseudonymise
+
+ALERT_COLUMNS = ["customer_id", "reason", "days_since_last_order", "value_at_risk"]
+
+
+class LifecycleApp:
+    """Interactive lifecycle view.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Clean canonical transactions with customer ids.
+    rules : dict, optional
+        Stage rules (see :data:`crmlib.analysis.lifecycle.DEFAULT_STAGE_RULES`).
+    threshold : float
+        Initial alert threshold (multiple of the customer's usual gap).
+    """
+
+    def __init__(self, data: pd.DataFrame, *, rules: dict | None = None, threshold: float = 2.0):
+        enable_offline_charts()
+        self.data, self.rules = data, dict(rules or {})
+        self.period = W.Dropdown(options=[("month", "M"), ("quarter", "Q")], description="period")
+        wide = {"description_width": "150px"}
+        self.churn_days = W.IntSlider(
+            value=self.rules.get("churn_days", 180), min=60, max=365, step=15,
+            description="churned after (days)", continuous_update=False, style=wide,
+        )  # fmt: skip
+        self.threshold = W.FloatSlider(
+            value=threshold, min=1.0, max=6.0, step=0.25, description="alert at × usual gap",
+            continuous_update=False, style=wide,
+        )  # fmt: skip
+        self.alert_count = W.HTML()
+        self.alerts = W.HTML()
+        self.status = W.HTML()
+        self.picker = W.Dropdown(description="customer", layout=W.Layout(width="420px"))
+        svg = {"renderer": "svg", "actions": False}
+        blank = alt.Chart(pd.DataFrame()).mark_point()
+        self.history = alt.JupyterChart(blank, embed_options=svg)
+        self.stages = alt.JupyterChart(blank, embed_options=svg)
+        self.period.observe(lambda _c: self.draw_stages(), names="value")
+        self.churn_days.observe(lambda _c: (self.draw_stages(), self.draw_alerts()), names="value")
+        self.threshold.observe(lambda _c: self.draw_alerts(), names="value")
+        self.picker.observe(lambda _c: self.draw_history(), names="value")
+        self.widget = W.VBox(
+            [
+                W.HBox([self.period, self.churn_days]),
+                self.stages,
+                W.HBox([self.threshold, self.alert_count]),
+                self.status,
+                self.alerts,
+                self.picker,
+                self.history,
+            ]
+        )
+        self._ids = pseudonymise(pd.Series(sorted(data[C.CUSTOMER_ID].dropna().unique())))
+        self._raw = dict(zip(self._ids, sorted(data[C.CUSTOMER_ID].dropna().unique()), strict=True))
+        self.draw_stages()
+        self.draw_alerts()
+
+    def _rules(self) -> dict:
+        return {**self.rules, "churn_days": self.churn_days.value}
+
+    def draw_stages(self) -> None:
+        """Recompute stages with the current period and rules."""
+        try:
+            counts = stage_counts(
+                customer_stages(self.data, period=self.period.value, rules=self._rules())
+            )
+            self.stages.chart = stage_chart(counts)
+            self.status.value = ""
+        except CrmInputError as exc:
+            self.status.value = error_box(str(exc))
+
+    def draw_alerts(self) -> pd.DataFrame:
+        """Recompute the alert list for the threshold; returns it."""
+        try:
+            alerts = early_warning(self.data, threshold=self.threshold.value, rules=self._rules())
+        except CrmInputError as exc:
+            self.status.value = error_box(str(exc))
+            return pd.DataFrame()
+        self.current = alerts
+        value = alerts["value_at_risk"].sum() if len(alerts) else 0.0
+        self.alert_count.value = (
+            f"<b id='crm-alert-count'>{len(alerts):,}</b> customers alerted, "
+            f"value at risk {value:,.0f}"
+        )
+        if alerts.empty:
+            self.alerts.value = empty_state("No customer crosses this threshold; lower it.")
+            self.picker.options = []
+            return alerts
+        table = alerts[ALERT_COLUMNS].head(20).copy()
+        table["value_at_risk"] = table["value_at_risk"].map("{:,.0f}".format)
+        self.alerts.value = table.to_html(index=False, escape=True, border=0)
+        self.picker.options = list(alerts["customer_id"].head(50))
+        return alerts
+
+    def draw_history(self) -> None:
+        """Monthly spend of the picked customer (pseudonym shown, raw id never)."""
+        pseudonym = self.picker.value
+        if not pseudonym:
+            return
+        rows = self.data[self.data[C.CUSTOMER_ID] == self._raw.get(pseudonym)]
+        months = (
+            rows.assign(month=rows[C.ORDER_DATE].dt.to_period("M").dt.to_timestamp())
+            .groupby("month")[C.AMOUNT]
+            .sum()
+            .rename("spend")
+            .reset_index()
+        )
+        self.history.chart = (
+            alt.Chart(months, title=f"Spend per month of {pseudonym}", width=520)
+            .mark_bar()
+            .encode(x=alt.X("yearmonth(month):O", title="Month"), y=alt.Y("spend:Q"))
+        )
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
