@@ -183,3 +183,22 @@ def test_segmentation_custom_rules_and_static_sections(built, tmp_path):
     assert sum(records["segment_sizes"].values()) == records["customers"]
     text = output.read_text(encoding="utf-8")
     assert "RFM segments × clusters" in text and "Ward" in text
+
+
+def test_lifecycle_records(built, tmp_path):
+    from crmlib.analysis.lifecycle import customer_stages, stage_counts
+    from crmlib.io import customer_rows
+
+    records, _ = run(built, tmp_path, "lifecycle")
+    data = customer_rows(load_transactions("embedded:online_retail").data)
+    counts = stage_counts(customer_stages(data)).drop(columns="customers")
+    # each transition row holds every customer of that stage in all periods but the last
+    expected = counts.iloc[:-1].sum()
+    for stage, total in records["transition_rows"].items():
+        assert total == expected[stage], stage
+    assert sum(records["stage_counts_last"].values()) == 2 * data["customer_id"].nunique()
+    assert records["churn_rate"] == pytest.approx(0.265, abs=0.001)
+    assert records["best_auc"] >= 0.845
+    assert records["logrank_p"] < 0.001
+    assert records["median_tenure"]["Month-to-month"] == 35
+    assert records["alerts"] > 0
