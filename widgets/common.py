@@ -1,5 +1,18 @@
 """Pieces shared by every app."""
 
-from crmlib.notebook import enable_offline_charts
+from __future__ import annotations
 
-__all__ = ["enable_offline_charts"]
+from crmlib.notebook import enable_offline_charts, live_chart
+
+__all__ = ["App", "enable_offline_charts", "live_chart"]
+
+
+class App:
+    """Base of the app classes: an app shows its ``widget`` when displayed in a notebook."""
+
+    widget: object
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

@@ -11,13 +11,13 @@ from crmlib.analysis.lifecycle import customer_stages, early_warning, stage_coun
 from crmlib.charts import empty_state, error_box
 from crmlib.charts.lifecycle import stage_chart
 from crmlib.errors import CrmInputError
-from crmlib.notebook import enable_offline_charts
 from crmlib.privacy import pseudonymise
+from widgets.common import App, enable_offline_charts, live_chart
 
 ALERT_COLUMNS = ["customer_id", "reason", "days_since_last_order", "value_at_risk"]
 
 
-class LifecycleApp:
+class LifecycleApp(App):
     """Interactive lifecycle view.
 
     Parameters
@@ -47,10 +47,7 @@ class LifecycleApp:
         self.alerts = W.HTML()
         self.status = W.HTML()
         self.picker = W.Dropdown(description="customer", layout=W.Layout(width="420px"))
-        svg = {"renderer": "svg", "actions": False}
-        blank = alt.Chart(pd.DataFrame()).mark_point()
-        self.history = alt.JupyterChart(blank, embed_options=svg)
-        self.stages = alt.JupyterChart(blank, embed_options=svg)
+        self.history, self.stages = live_chart(), live_chart()
         self.period.observe(lambda _c: self.draw_stages(), names="value")
         self.churn_days.observe(lambda _c: (self.draw_stages(), self.draw_alerts()), names="value")
         self.threshold.observe(lambda _c: self.draw_alerts(), names="value")
@@ -126,8 +123,3 @@ class LifecycleApp:
             .mark_bar()
             .encode(x=alt.X("yearmonth(month):O", title="Month"), y=alt.Y("spend:Q"))
         )
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

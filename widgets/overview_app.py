@@ -3,7 +3,6 @@ update every number and chart."""
 
 from __future__ import annotations
 
-import altair as alt
 import ipywidgets as W
 import pandas as pd
 
@@ -20,12 +19,12 @@ from crmlib.charts import (
     top_products_chart,
 )
 from crmlib.errors import CrmInputError
-from widgets.common import enable_offline_charts
+from widgets.common import App, enable_offline_charts, live_chart
 
 ALL = "All countries"
 
 
-class OverviewApp:
+class OverviewApp(App):
     """Interactive data overview over cleaned transactions.
 
     Parameters
@@ -78,8 +77,7 @@ class OverviewApp:
         self.message = W.HTML()
         self.footnote = W.HTML()
         self.charts = {
-            name: alt.JupyterChart(alt.Chart(pd.DataFrame()).mark_point())
-            for name in ("monthly", "new_returning", "top", "countries")
+            name: live_chart() for name in ("monthly", "new_returning", "top", "countries")
         }
         self.chart_box = W.VBox(list(self.charts.values()))
         self.period.observe(self._on_change, names="value")
@@ -136,8 +134,3 @@ class OverviewApp:
         self.charts["countries"].chart = country_chart(result["countries"])
         self.footnote.value = notes([result["country_note"]])
         return result
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

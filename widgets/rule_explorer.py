@@ -11,7 +11,6 @@ import html
 import time
 from typing import Any
 
-import altair as alt
 import ipywidgets as W
 import pandas as pd
 
@@ -37,7 +36,7 @@ from crmlib.charts import (
     rules_scatter,
 )
 from crmlib.errors import CrmInputError
-from widgets.common import enable_offline_charts
+from widgets.common import App, enable_offline_charts, live_chart
 
 SORTS = ("lift", "confidence", "support", "count", "deployability", "conviction")
 TABLE_ROWS = 50
@@ -75,7 +74,7 @@ def rules_table_html(rules: pd.DataFrame, rows: int = TABLE_ROWS) -> str:
     return table.to_html(index=False, escape=True, classes="crm-rules", border=0)
 
 
-class RuleExplorerApp:
+class RuleExplorerApp(App):
     """Interactive rule explorer.
 
     Parameters
@@ -132,11 +131,7 @@ class RuleExplorerApp:
         self.download = W.HTML()
         self.csv_button = W.Button(description="Prepare CSV download", icon="download")
         self.csv_button.on_click(lambda _b: self._prepare_csv())
-        blank = alt.Chart(pd.DataFrame()).mark_point()
-        svg = {"renderer": "svg", "actions": False}
-        self.scatter, self.matrix, self.graph, self.web = (
-            alt.JupyterChart(blank, embed_options=svg) for _ in range(4)
-        )
+        self.scatter, self.matrix, self.graph, self.web = (live_chart() for _ in range(4))
         self.web_info = W.HTML()
         self.web_strength = W.FloatSlider(
             value=0.05, min=0.0, max=0.5, step=0.01, description="min link",
@@ -299,8 +294,3 @@ class RuleExplorerApp:
         self.web_links = links
         self.web_info.value = f"<span id='crm-web-links'>{len(links):,}</span> links"
         self.web.chart = cooccurrence_web(nodes, links, web_layout(nodes, links))
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import base64
 
-import altair as alt
 import ipywidgets as W
 import pandas as pd
 
 from crmlib.charts import cluster_heatmap, error_box, k_score_chart, notes
 from crmlib.errors import CrmInputError
-from crmlib.notebook import enable_offline_charts
 from crmlib.notebook.segmentation import (
     K_ADVICE,
     Segmentation,
@@ -22,11 +20,12 @@ from crmlib.notebook.segmentation import (
     profile_table,
     segment_customers,
 )
+from widgets.common import App, enable_offline_charts, live_chart
 
 FEATURE_CHOICES = ("recency_days", "frequency", "monetary_total", "monetary_avg", "tenure_days")
 
 
-class SegmentationApp:
+class SegmentationApp(App):
     """Interactive customer clustering.
 
     Parameters
@@ -67,10 +66,7 @@ class SegmentationApp:
         self.download = W.HTML()
         self.csv_button = W.Button(description="Prepare CSV download", icon="download")
         self.csv_button.on_click(lambda _b: self._prepare_csv())
-        svg = {"renderer": "svg", "actions": False}
-        blank = alt.Chart(pd.DataFrame()).mark_point()
-        self.k_chart = alt.JupyterChart(blank, embed_options=svg)
-        self.profile_chart = alt.JupyterChart(blank, embed_options=svg)
+        self.k_chart, self.profile_chart = live_chart(), live_chart()
         for control in (self.features, self.log, self.k):
             control.observe(lambda _c: self.refresh(), names="value")
         self.widget = W.VBox(
@@ -126,8 +122,3 @@ class SegmentationApp:
             f"<a download='segments.csv' href='{href}' id='crm-segments-csv'>Download segment "
             f"membership ({len(self.result.rfm):,} customers, pseudonymised)</a>"
         )
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

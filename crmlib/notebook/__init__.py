@@ -74,7 +74,7 @@ def show(*items: Any) -> None:
         if isinstance(item, str):
             item = HTML(item)
         elif _mode["interactive"] and isinstance(item, alt.TopLevelMixin):
-            item = alt.JupyterChart(item, embed_options={"renderer": "svg", "actions": False})
+            item = live_chart(item)
         display(item)
 
 
@@ -110,6 +110,17 @@ def show_overview(result: dict[str, Any]) -> None:
         formats={"revenue": "{:,.0f}", "quantity": "{:,.0f}", "orders": "{:,}"},
     )
     show(country_chart(result["countries"]), notes([result["country_note"]]))
+
+
+LIVE_EMBED = {"renderer": "svg", "actions": False}
+
+
+def live_chart(chart: alt.TopLevelMixin | None = None) -> alt.JupyterChart:
+    """An ``alt.JupyterChart`` drawn as SVG without the action menu (which links to external
+    editors); a blank placeholder when ``chart`` is None. Call :func:`enable_offline_charts`
+    first so it loads Vega from the installed package."""
+    blank = alt.Chart(pd.DataFrame()).mark_point()
+    return alt.JupyterChart(chart if chart is not None else blank, embed_options=LIVE_EMBED)
 
 
 def _bundle_path():
@@ -150,6 +161,7 @@ def enable_offline_charts() -> None:
 __all__ = [
     "enable_offline_charts",
     "error_box",
+    "live_chart",
     "setup",
     "show",
     "show_cleaning",
