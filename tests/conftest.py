@@ -267,3 +267,37 @@ def assert_offline(page: Any) -> None:
     """The page asked nothing of any host but this machine."""
     offline = [u for u in page.blocked if "127.0.0.1" not in u]
     assert not offline, f"the app asked for external resources: {offline}"
+
+
+# --- notebooks run headless through papermill ------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """The analysis notebooks converted to ``.ipynb`` once per test session."""
+    from crmlib.config import NOTEBOOK_DIR
+    from crmlib.reporting import build_notebooks
+
+    out = tmp_path_factory.mktemp("built")
+    build_notebooks(NOTEBOOK_DIR, out)
+    return out
+
+
+def run_notebook(built: Path, tmp_path: Path, name: str, **params: Any) -> tuple[dict, Path]:
+    """Execute notebook ``name`` with ``interactive=False`` and ``params``; return its records."""
+    import papermill as pm
+
+    from crmlib.config import NOTEBOOK_DIR
+    from crmlib.record import read_records
+
+    output = tmp_path / f"{name}.out.ipynb"
+    pm.execute_notebook(
+        built / f"{name}.ipynb",
+        output,
+        parameters={"interactive": False, **params},
+        kernel_name="python3",
+        cwd=str(NOTEBOOK_DIR),
+        progress_bar=False,
+        execution_timeout=600,
+    )
+    return read_records(output), output

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import papermill as pm
 import pytest
 
 from crmlib.analysis import build_overview
-from crmlib.config import EMBEDDED_DATA, NOTEBOOK_DIR
+from crmlib.config import EMBEDDED_DATA
 from crmlib.io import load_transactions
-from crmlib.record import read_records
-from crmlib.reporting import build_notebooks
+from tests.conftest import run_notebook
 
 pytestmark = pytest.mark.notebook
 SAMPLE = "embedded:online_retail_sample"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("built")
-    build_notebooks(NOTEBOOK_DIR, out)
-    return out
-
-
-def run(built: Path, tmp_path: Path, name: str, **params) -> tuple[dict, Path]:
-    output = tmp_path / f"{name}.out.ipynb"
-    pm.execute_notebook(
-        built / f"{name}.ipynb",
-        output,
-        parameters={"interactive": False, **params},
-        kernel_name="python3",
-        cwd=str(NOTEBOOK_DIR),
-        progress_bar=False,
-        execution_timeout=300,
-    )
-    return read_records(output), output
 
 
 def test_every_notebook_documents_its_parameters(built):
@@ -48,7 +24,7 @@ def test_every_notebook_documents_its_parameters(built):
 
 
 def test_data_overview_on_sample(built, tmp_path):
-    records, _ = run(built, tmp_path, "data_overview", source=SAMPLE)
+    records, _ = run_notebook(built, tmp_path, "data_overview", source=SAMPLE)
     raw = pd.read_csv(EMBEDDED_DATA["online_retail_sample"], dtype=str)
     assert records["rows_in"] == len(raw)
     assert records["cleaning"]["duplicate"] == int(raw.duplicated().sum())
@@ -62,8 +38,8 @@ def test_data_overview_on_sample(built, tmp_path):
 
 
 def test_data_overview_country_filter_changes_the_numbers(built, tmp_path):
-    all_rows, _ = run(built, tmp_path, "data_overview", source=SAMPLE)
-    france, _ = run(built, tmp_path, "data_overview", source=SAMPLE, country="France")
+    all_rows, _ = run_notebook(built, tmp_path, "data_overview", source=SAMPLE)
+    france, _ = run_notebook(built, tmp_path, "data_overview", source=SAMPLE, country="France")
     assert 0 < france["headline"]["revenue"] < all_rows["headline"]["revenue"]
     loaded = load_transactions(SAMPLE)
     expected = build_overview(loaded.data, countries=["France"])["headline"]
@@ -71,7 +47,9 @@ def test_data_overview_country_filter_changes_the_numbers(built, tmp_path):
 
 
 def test_filter_leaving_zero_rows_shows_an_empty_state(built, tmp_path):
-    records, output = run(built, tmp_path, "data_overview", source=SAMPLE, start="2030-01-01")
+    records, output = run_notebook(
+        built, tmp_path, "data_overview", source=SAMPLE, start="2030-01-01"
+    )
     assert records["overview_rows"] == 0
     assert records["headline"] is None
     text = output.read_text(encoding="utf-8")
@@ -80,7 +58,7 @@ def test_filter_leaving_zero_rows_shows_an_empty_state(built, tmp_path):
 
 def test_bad_source_fails_with_the_message_not_a_traceback(built, tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as info:
-        run(built, tmp_path, "data_overview", source="no/such/file.csv")
+        run_notebook(built, tmp_path, "data_overview", source="no/such/file.csv")
     err = info.value
     assert err.ename == "CrmInputError"
     assert "Data file not found" in err.evalue
@@ -92,7 +70,7 @@ def test_html_in_product_names_is_shown_as_text(built, tmp_path):
     lines.loc[:, "Description"] = "<img src=x onerror=alert(1)><script>alert(2)</script>"
     path = tmp_path / "evil.csv"
     lines.to_csv(path, index=False)
-    records, output = run(built, tmp_path, "data_overview", source=str(path))
+    records, output = run_notebook(built, tmp_path, "data_overview", source=str(path))
     assert records["overview_rows"] > 0
     text = output.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in text
@@ -100,7 +78,7 @@ def test_html_in_product_names_is_shown_as_text(built, tmp_path):
 
 
 def test_basket_analysis_on_groceries_reproduces_r_arules(built, tmp_path):
-    records, output = run(
+    records, output = run_notebook(
         built, tmp_path, "basket_analysis", source="embedded:groceries",
         min_support=0.005, min_confidence=0.5, max_len=0,
     )  # fmt: skip
@@ -114,7 +92,7 @@ def test_basket_analysis_on_groceries_reproduces_r_arules(built, tmp_path):
 
 
 def test_basket_analysis_zero_rules_is_explained(built, tmp_path):
-    records, output = run(
+    records, output = run_notebook(
         built, tmp_path, "basket_analysis", source="embedded:groceries",
         min_support=0.005, min_confidence=0.99,
     )  # fmt: skip
@@ -124,12 +102,12 @@ def test_basket_analysis_zero_rules_is_explained(built, tmp_path):
 
 
 def test_basket_analysis_categories_and_customers(built, tmp_path):
-    records, _ = run(
+    records, _ = run_notebook(
         built, tmp_path, "basket_analysis", source="embedded:groceries",
         categories="embedded:groceries", min_support=0.02, min_confidence=0.3,
     )  # fmt: skip
     assert records["items"] == 55  # level-2 categories of the Groceries hierarchy
-    records, _ = run(
+    records, _ = run_notebook(
         built, tmp_path, "basket_analysis", source=SAMPLE, basket_level="customer",
         min_support=0.03, min_confidence=0.5, holdout_days=60,
     )  # fmt: skip
@@ -139,7 +117,7 @@ def test_basket_analysis_categories_and_customers(built, tmp_path):
 
 def test_basket_analysis_default_run_records_hit_rates(built, tmp_path):
     """Default parameters: full Online Retail, invoices as baskets, last 30 days held out."""
-    records, _ = run(built, tmp_path, "basket_analysis")
+    records, _ = run_notebook(built, tmp_path, "basket_analysis")
     assert records["hit_rate_cases"] > 1000
     assert records["hit_rate_rules"] > records["hit_rate_popular"]
     assert records["rules"] == records["funnel"]["mined"] > 0
@@ -153,7 +131,7 @@ def test_segmentation_report_and_app_agree(built, tmp_path):
     from crmlib.io import customer_rows
     from widgets import SegmentationApp
 
-    records, _ = run(built, tmp_path, "segmentation", k=4)
+    records, _ = run_notebook(built, tmp_path, "segmentation", k=4)
     data = customer_rows(load_transactions("embedded:online_retail").data)
     assert records["customers"] == data["customer_id"].nunique()
     assert records["orders"] == data["order_id"].nunique()
@@ -169,7 +147,7 @@ def test_segmentation_report_and_app_agree(built, tmp_path):
 
 def test_segmentation_bad_observation_date(built, tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as info:
-        run(built, tmp_path, "segmentation", observation_date="2001-01-01")
+        run_notebook(built, tmp_path, "segmentation", observation_date="2001-01-01")
     assert "2001" in info.value.evalue or "before" in info.value.evalue
 
 
@@ -178,7 +156,7 @@ def test_segmentation_custom_rules_and_static_sections(built, tmp_path):
         {"name": "Best", "r": [4, 5], "f": [4, 5], "m": [4, 5], "description": "d", "action": "a"},
         {"name": "Everyone else", "description": "d", "action": "a"},
     ]
-    records, output = run(built, tmp_path, "segmentation", k=3, segment_rules=rules)
+    records, output = run_notebook(built, tmp_path, "segmentation", k=3, segment_rules=rules)
     assert set(records["segment_sizes"]) == {"Best", "Everyone else"}
     assert sum(records["segment_sizes"].values()) == records["customers"]
     text = output.read_text(encoding="utf-8")
@@ -189,7 +167,7 @@ def test_lifecycle_records(built, tmp_path):
     from crmlib.analysis.lifecycle import customer_stages, stage_counts
     from crmlib.io import customer_rows
 
-    records, _ = run(built, tmp_path, "lifecycle")
+    records, _ = run_notebook(built, tmp_path, "lifecycle")
     data = customer_rows(load_transactions("embedded:online_retail").data)
     counts = stage_counts(customer_stages(data)).drop(columns="customers")
     # each transition row holds every customer of that stage in all periods but the last
