@@ -55,6 +55,7 @@ EMBEDDED_DATA: dict[str, Path] = {
     "online_retail": DATA_DIR / "online_retail.csv.gz",
     "online_retail_sample": DATA_DIR / "online_retail_sample.csv.gz",
     "groceries": DATA_DIR / "groceries" / "groceries.csv.gz",
+    "hillstrom": DATA_DIR / "hillstrom" / "hillstrom.csv.gz",
 }
 GROCERIES_CATEGORIES = DATA_DIR / "groceries" / "categories.csv"
 
