@@ -56,6 +56,7 @@ EMBEDDED_DATA: dict[str, Path] = {
     "online_retail_sample": DATA_DIR / "online_retail_sample.csv.gz",
     "groceries": DATA_DIR / "groceries" / "groceries.csv.gz",
     "hillstrom": DATA_DIR / "hillstrom" / "hillstrom.csv.gz",
+    "msnbc": DATA_DIR / "msnbc" / "msnbc990928.seq.xz",
 }
 GROCERIES_CATEGORIES = DATA_DIR / "groceries" / "categories.csv"
 
