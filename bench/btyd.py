@@ -67,7 +67,7 @@ def main() -> None:
 
     import pandas as pd
 
-    from crmlib.analysis import btyd
+    from crmlib.analysis import btyd, spend
 
     path = SAMPLE if args.sample else MASTER
     began = time.perf_counter()
@@ -90,7 +90,7 @@ def main() -> None:
         t_summary = time.perf_counter() - began
         fit = btyd.fit_bgnbd(summary)
         diag = btyd.holdout_diagnostic(summary, fit)
-        gg = btyd.fit_gamma_gamma(summary)
+        gg = spend.fit_gamma_gamma(summary)
         results[convention] = diag
         print(f"\n== convention {convention!r} ==")
         print(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib.analysis import btyd
+from crmlib.analysis import btyd, spend
 from crmlib.errors import CrmInputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,35 +224,35 @@ def test_holdout_diagnostic(summary: pd.DataFrame, fit: btyd.BgNbdFit) -> None:
 
 
 def test_gamma_gamma_reference(summary: pd.DataFrame) -> None:
-    gg = btyd.fit_gamma_gamma(summary)
+    gg = spend.fit_gamma_gamma(summary)
     for name, value in GG_REFERENCE.items():
         assert getattr(gg, name) == pytest.approx(value, rel=0.01), name
     assert gg.n_customers == 946
-    spend = gg.expected_spend(summary)
+    expected = gg.expected_spend(summary)
     zero = summary["frequency"] == 0
-    assert spend[zero].to_numpy() == pytest.approx(gg.p * gg.v / (gg.q - 1))
+    assert expected[zero].to_numpy() == pytest.approx(gg.p * gg.v / (gg.q - 1))
 
 
 def test_clv(summary: pd.DataFrame, fit: btyd.BgNbdFit) -> None:
-    gg = btyd.fit_gamma_gamma(summary)
+    gg = spend.fit_gamma_gamma(summary)
     before = summary.copy()
-    out = btyd.clv(
+    out = spend.clv(
         summary, fit, gg, horizon=12, discount_rate=0.01, period_length=52 / 12, by_period=True
     )
     pd.testing.assert_frame_equal(summary, before)
     assert list(out.columns[:4]) == ["customer", "expected_purchases", "expected_spend", "clv"]
     periods = out[[f"value_{k}" for k in range(1, 13)]].sum(axis=1)
     assert np.allclose(periods, out["clv"])
-    undiscounted = btyd.clv(summary, fit, gg, horizon=12, discount_rate=0.0, period_length=52 / 12)
+    undiscounted = spend.clv(summary, fit, gg, horizon=12, discount_rate=0.0, period_length=52 / 12)
     assert np.allclose(
         undiscounted["clv"], undiscounted["expected_purchases"] * undiscounted["expected_spend"]
     )
     assert (out["clv"] <= undiscounted["clv"] + 1e-12).all()
     assert np.allclose(out["expected_purchases"], fit.expected_purchases(summary, 52.0))
     with pytest.raises(CrmInputError, match="horizon"):
-        btyd.clv(summary, fit, gg, horizon=0, discount_rate=0.01)
+        spend.clv(summary, fit, gg, horizon=0, discount_rate=0.01)
     with pytest.raises(CrmInputError, match="q = "):
-        btyd.clv(summary, fit, {"p": 1.0, "q": 0.5, "v": 1.0}, horizon=1, discount_rate=0.0)
+        spend.clv(summary, fit, {"p": 1.0, "q": 0.5, "v": 1.0}, horizon=1, discount_rate=0.0)
 
 
 def test_calibration_end_on_last_day_scores_today() -> None:

@@ -14,12 +14,11 @@ import pytest
 from crmlib.analysis.lifecycle import (
     DEFAULT_STAGE_RULES,
     STAGES,
-    cohort_retention,
     customer_stages,
-    early_warning,
     stage_counts,
     transition_matrix,
 )
+from crmlib.analysis.retention import cohort_retention, early_warning
 from crmlib.config import EMBEDDED_DATA
 from crmlib.errors import CrmInputError, EmptyResultError
 

@@ -7,7 +7,8 @@ import ipywidgets as W
 import pandas as pd
 
 from crmlib import config as C
-from crmlib.analysis.lifecycle import customer_stages, early_warning, stage_counts
+from crmlib.analysis.lifecycle import customer_stages, stage_counts
+from crmlib.analysis.retention import early_warning
 from crmlib.charts import empty_state, error_box
 from crmlib.charts.lifecycle import stage_chart
 from crmlib.errors import CrmInputError

@@ -76,7 +76,7 @@ USUAL_GAP = "usual_gap_days"
 RISK_AFTER = "at_risk_after_days"
 
 
-def _rules(rules: Mapping[str, Any] | None) -> dict[str, Any]:
+def resolve_rules(rules: Mapping[str, Any] | None) -> dict[str, Any]:
     merged = dict(DEFAULT_STAGE_RULES)
     if rules:
         unknown = sorted(set(rules) - set(DEFAULT_STAGE_RULES))
@@ -94,7 +94,7 @@ def _rules(rules: Mapping[str, Any] | None) -> dict[str, Any]:
     return merged
 
 
-def _period_freq(period: str) -> str:
+def period_freq(period: str) -> str:
     try:
         pd.Period("2011-01-15", freq=period)
     except (ValueError, TypeError):
@@ -105,7 +105,7 @@ def _period_freq(period: str) -> str:
     return period
 
 
-def _orders(
+def order_days(
     data: pd.DataFrame, customer: str, order: str, date: str, amount: str, name: str
 ) -> pd.DataFrame:
     """One row per (customer, order): its day and its amount. Raises on unusable input."""
@@ -139,7 +139,7 @@ def _orders(
     )
 
 
-def _as_of_day(orders: pd.DataFrame, as_of, name: str) -> pd.Timestamp:
+def as_of_day(orders: pd.DataFrame, as_of, name: str) -> pd.Timestamp:
     if as_of is None:
         return orders["_day"].max() + pd.Timedelta(days=1)
     try:
@@ -159,7 +159,7 @@ def _as_of_day(orders: pd.DataFrame, as_of, name: str) -> pd.Timestamp:
     return day
 
 
-def _usual_gaps(orders: pd.DataFrame, default_gap: float) -> pd.DataFrame:
+def usual_gaps(orders: pd.DataFrame, default_gap: float) -> pd.DataFrame:
     """Per customer and distinct order day: the median gap between order days so far."""
     days = orders[[CUSTOMER, "_day"]].drop_duplicates().sort_values([CUSTOMER, "_day"])
     gaps = days.groupby(CUSTOMER, sort=False)["_day"].diff().dt.days
@@ -227,10 +227,10 @@ def customer_stages(
     >>> stages = customer_stages(customer_rows(load_transactions("embedded:online_retail").data))
     >>> stage_counts(stages).tail(1)
     """
-    rule = _rules(rules)
-    freq = _period_freq(period)
-    orders = _orders(data, customer, order, date, amount, "customer_stages")
-    end_day = _as_of_day(orders, as_of, "customer_stages")
+    rule = resolve_rules(rules)
+    freq = period_freq(period)
+    orders = order_days(data, customer, order, date, amount, "customer_stages")
+    end_day = as_of_day(orders, as_of, "customer_stages")
     notes: list[str] = []
     late = orders["_day"] >= end_day
     if late.any():
@@ -271,7 +271,7 @@ def customer_stages(
 
     # Last order day at or before each period end, and the usual gap known at that day.
     grid["_last"] = grid.groupby(CUSTOMER, sort=False)["_last"].ffill()
-    usual = _usual_gaps(orders, rule["default_gap_days"])
+    usual = usual_gaps(orders, rule["default_gap_days"])
     grid = grid.merge(usual.rename(columns={"_day": "_last"}), on=[CUSTOMER, "_last"], how="left")
     days_since = (grid["_ref"] - grid["_last"]).dt.days.astype("int64")
     risk_after = np.maximum(rule["at_risk_multiple"] * grid["_usual"], rule["at_risk_floor_days"])
@@ -324,7 +324,7 @@ def customer_stages(
     return out
 
 
-def _days(value: float) -> str:
+def days_text(value: float) -> str:
     """Days in words: 21 or 12.5."""
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
@@ -404,156 +404,3 @@ def transition_matrix(
         total = table.sum(axis=1)
         table = table.div(total.where(total > 0), axis=0)
     return table
-
-
-def cohort_retention(
-    data: pd.DataFrame,
-    period: str = "M",
-    *,
-    customer: str = C.CUSTOMER_ID,
-    order: str = C.ORDER_ID,
-    date: str = C.ORDER_DATE,
-    amount: str = C.AMOUNT,
-) -> pd.DataFrame:
-    """Acquisition cohorts followed over the periods since their first order.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Clean order lines, as for :func:`customer_stages`.
-    period : str
-        Pandas period code of cohorts and steps: ``"M"`` (default), ``"Q"``, ``"W"``.
-    customer, order, date, amount : str
-        Column names, canonical by default.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Long table, one row per cohort × periods since acquisition with at least one order,
-        shape (rows, 6): ``cohort`` (Period of the first order), ``periods_since`` (0 = the
-        acquisition period), ``customers`` (who ordered in that period), ``revenue``,
-        ``cohort_customers`` (cohort size) and ``retention`` (customers / cohort size).
-        Pivot with ``table.pivot(index="cohort", columns="periods_since", values="retention")``.
-    """
-    freq = _period_freq(period)
-    orders = _orders(data, customer, order, date, amount, "cohort_retention")
-    orders = orders.assign(_period=orders["_day"].dt.to_period(freq))
-    cohort = orders.groupby(CUSTOMER, observed=True)["_period"].transform("min")
-    orders = orders.assign(
-        cohort=cohort,
-        periods_since=(orders["_period"] - cohort).map(lambda off: off.n).astype("int64"),
-    )
-    table = (
-        orders.groupby(["cohort", "periods_since"], observed=True)
-        .agg(customers=(CUSTOMER, "nunique"), revenue=("_amount", "sum"))
-        .reset_index()
-    )
-    size = table.loc[table["periods_since"] == 0].set_index("cohort")["customers"]
-    table["cohort_customers"] = table["cohort"].map(size).astype("int64")
-    table["customers"] = table["customers"].astype("int64")
-    table["retention"] = table["customers"] / table["cohort_customers"]
-    return table.sort_values(["cohort", "periods_since"]).reset_index(drop=True)
-
-
-def early_warning(
-    data: pd.DataFrame,
-    *,
-    as_of: str | pd.Timestamp | None = None,
-    threshold: float | None = None,
-    rules: Mapping[str, Any] | None = None,
-    pseudonymise_ids: bool = True,
-    key: str | None = None,
-    customer: str = C.CUSTOMER_ID,
-    order: str = C.ORDER_ID,
-    date: str = C.ORDER_DATE,
-    amount: str = C.AMOUNT,
-) -> pd.DataFrame:
-    """Customers overdue compared with their own rhythm, ranked by the value at risk.
-
-    A customer is listed when, at ``as_of``, the days since their last order exceed
-    ``threshold`` × their usual (median) gap between order days and the rules' floor
-    (``at_risk_floor_days``), and they are not yet churned (at most ``churn_days`` days).
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Clean order lines, as for :func:`customer_stages`.
-    as_of : str or Timestamp, optional
-        The day of the check; orders from this day on are ignored. Default: the day after the
-        last order.
-    threshold : float, optional
-        Overdue multiple of the usual gap; default the rules' ``at_risk_multiple`` (2).
-    rules : mapping, optional
-        Overrides of :data:`DEFAULT_STAGE_RULES`.
-    pseudonymise_ids : bool
-        Replace customer ids by keyed pseudonyms (:func:`crmlib.privacy.pseudonymise`,
-        default True); ``key`` is passed on.
-    customer, order, date, amount : str
-        Column names, canonical by default.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per alert, shape (alerts, 9), highest value at risk first: ``customer_id``,
-        ``days_since_last_order``, ``usual_gap_days``, ``overdue_ratio`` (days since / usual
-        gap), ``order_days`` (distinct days with an order), ``total_spend``,
-        ``monthly_spend`` (total / months since the first order, at least 1),
-        ``value_at_risk`` (monthly spend × ``value_horizon_months``) and ``reason`` in plain
-        words, e.g. "no order for 94 days, usually orders every 21".
-    """
-    rule = _rules(rules)
-    if threshold is None:
-        threshold = rule["at_risk_multiple"]
-    if not isinstance(threshold, int | float) or isinstance(threshold, bool) or threshold <= 0:
-        raise CrmInputError(
-            f"early_warning: threshold must be a positive number (a multiple of the usual gap, "
-            f"e.g. 2); got {threshold!r}."
-        )
-    orders = _orders(data, customer, order, date, amount, "early_warning")
-    day = _as_of_day(orders, as_of, "early_warning")
-    orders = orders[orders["_day"] < day]
-    usual = _usual_gaps(orders, rule["default_gap_days"])
-    last = usual.groupby(CUSTOMER, sort=True).tail(1).set_index(CUSTOMER)
-    per = orders.groupby(CUSTOMER, sort=True, observed=True).agg(
-        first=("_day", "min"), total=("_amount", "sum")
-    )
-    per["order_days"] = usual.groupby(CUSTOMER).size()
-    per["last"] = last["_day"]
-    per["usual"] = last["_usual"]
-    per["since"] = (day - per["last"]).dt.days
-    months = ((day - per["first"]).dt.days / (365.25 / 12)).clip(lower=1.0)
-    per["monthly"] = per["total"] / months
-    limit = np.maximum(threshold * per["usual"], rule["at_risk_floor_days"])
-    alert = per[(per["since"] > limit) & (per["since"] <= rule["churn_days"])]
-
-    def reason(row) -> str:
-        if row["order_days"] < 2:
-            return (
-                f"no order for {row['since']:.0f} days since their only order day "
-                f"(assumed rhythm {_days(row['usual'])} days)"
-            )
-        return f"no order for {row['since']:.0f} days, usually orders every {_days(row['usual'])}"
-
-    out = pd.DataFrame(
-        {
-            CUSTOMER: alert.index.astype("string"),
-            DAYS_SINCE: alert["since"].astype("int64").to_numpy(),
-            USUAL_GAP: alert["usual"].astype("float64").to_numpy(),
-            "overdue_ratio": (alert["since"] / alert["usual"]).to_numpy(),
-            "order_days": alert["order_days"].astype("int64").to_numpy(),
-            "total_spend": alert["total"].to_numpy(),
-            "monthly_spend": alert["monthly"].to_numpy(),
-            "value_at_risk": (alert["monthly"] * rule["value_horizon_months"]).to_numpy(),
-            "reason": [reason(r) for _, r in alert.iterrows()],
-        }
-    )
-    out = out.sort_values(
-        ["value_at_risk", DAYS_SINCE], ascending=[False, False], kind="stable"
-    ).reset_index(drop=True)
-    if pseudonymise_ids:
-        from crmlib.privacy import pseudonymise
-
-        out[CUSTOMER] = pseudonymise(out[CUSTOMER], key=key)
-    out.attrs["as_of"] = day
-    out.attrs["threshold"] = float(threshold)
-    return out

@@ -6,19 +6,10 @@ from typing import Any
 
 import pandas as pd
 
-from crmlib.analysis.churn import (
-    churn_models,
-    kaplan_meier,
-    prepare_churn_table,
-    read_telco,
-)
-from crmlib.analysis.lifecycle import (
-    cohort_retention,
-    customer_stages,
-    early_warning,
-    stage_counts,
-    transition_matrix,
-)
+from crmlib.analysis.churn import churn_models, prepare_churn_table, read_telco
+from crmlib.analysis.lifecycle import customer_stages, stage_counts, transition_matrix
+from crmlib.analysis.retention import cohort_retention, early_warning
+from crmlib.analysis.survival import kaplan_meier
 from crmlib.charts import empty_state, notes
 from crmlib.charts.lifecycle import (
     calibration_chart,
@@ -99,7 +90,7 @@ def show_btyd(
     frequency group, Gamma-Gamma spend and the customers with the highest 52-week CLV."""
     import altair as alt
 
-    from crmlib.analysis import btyd
+    from crmlib.analysis import btyd, spend
     from crmlib.privacy import pseudonymise
 
     tx = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str, "date": str})
@@ -136,8 +127,8 @@ def show_btyd(
             color="series:N",
         )
     )
-    gg = btyd.fit_gamma_gamma(summary)
-    value = btyd.clv(summary, fit, gg, horizon=52, discount_rate=0.0019)
+    gg = spend.fit_gamma_gamma(summary)
+    value = spend.clv(summary, fit, gg, horizon=52, discount_rate=0.0019)
     top = value.nlargest(10, "clv").copy()
     if "customer_id" in top.columns:
         top["customer_id"] = pseudonymise(top["customer_id"]).to_numpy()
