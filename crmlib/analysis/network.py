@@ -279,11 +279,38 @@ def _join(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def network_layout(network: Network, *, seed: int = 0) -> pd.DataFrame:
+    """Spring layout of the network's nodes (deterministic for a seed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``node``, ``x``, ``y`` (roughly within -1..1).
+    """
+    from crmlib.analysis.cooccurrence import web_layout
+
+    nodes = network.nodes.rename(columns={"node": "item"})
+    links = network.edges.assign(value=network.edges["weight"])
+    layout = web_layout(nodes[["item"]], links, kind="spring", seed=seed)
+    return layout.rename(columns={"item": "node"})
+
+
+def placed_edges(network: Network, layout: pd.DataFrame, min_weight: float = 0) -> pd.DataFrame:
+    """Edges at or above ``min_weight`` with both ends' positions (``x``, ``y``, ``x2``,
+    ``y2``), heaviest first: what a network chart draws."""
+    where = layout.set_index("node")[["x", "y"]]
+    edges = network.edges[network.edges["weight"] >= min_weight]
+    edges = edges.join(where, on="source").join(where.add_suffix("2"), on="target")
+    return edges.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
+
+
 __all__ = [
     "Network",
     "copurchase_edges",
     "customer_edges",
     "describe_communities",
+    "network_layout",
     "network_metrics",
+    "placed_edges",
     "relation_edges",
 ]

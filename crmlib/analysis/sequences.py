@@ -280,12 +280,62 @@ def purchase_sequences(data: pd.DataFrame, *, item: str = "item") -> Sequences:
     return sequences_from_events(data, session="customer_id", event=item, time="order_date")
 
 
+def path_flow(tree: pd.DataFrame, *, top_pages: int = 6) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Step-by-step flow between pages (a Sankey-like view) from :func:`path_tree` output.
+
+    Pages outside the ``top_pages`` busiest of a step are pooled as "(other)".
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, pandas.DataFrame)
+        Nodes: ``step``, ``page``, ``sessions``, ``exits``, ``exit_share``, ``rank`` (0 =
+        busiest of its step). Links: ``step`` (of the source), ``source``, ``target``,
+        ``sessions``, with ``rank_source`` and ``rank_target`` for drawing.
+    """
+    need = {"step", "page", "parent", "sessions", "exits"}
+    if not need <= set(tree.columns):
+        raise CrmInputError(f"A path tree needs columns {sorted(need)}; found {list(tree.columns)}.")
+    frame = tree.copy()
+    busy = frame.groupby(["step", "page"], as_index=False)["sessions"].sum()
+    busy = busy.sort_values(["step", "sessions", "page"], ascending=[True, False, True],
+                            kind="stable")  # fmt: skip
+    busy["rank"] = busy.groupby("step").cumcount()
+    keep = set(zip(busy.loc[busy["rank"] < top_pages, "step"],
+                   busy.loc[busy["rank"] < top_pages, "page"], strict=True))  # fmt: skip
+    frame["shown"] = [p if (k, p) in keep else "(other)" for k, p in zip(frame["step"],
+                                                                         frame["page"], strict=True)]  # fmt: skip
+    nodes = frame.groupby(["step", "shown"], as_index=False)[["sessions", "exits"]].sum()
+    nodes = nodes.rename(columns={"shown": "page"})
+    nodes["pooled"] = nodes["page"] == "(other)"  # drawn last in its step
+    nodes = nodes.sort_values(["step", "pooled", "sessions", "page"],
+                              ascending=[True, True, False, True], kind="stable")  # fmt: skip
+    nodes = nodes.drop(columns="pooled").reset_index(drop=True)
+    nodes["rank"] = nodes.groupby("step").cumcount()
+    nodes["exit_share"] = nodes["exits"] / nodes["sessions"]
+    shown_of = dict(zip(zip(frame["step"], frame["path"], strict=True), frame["shown"],
+                        strict=True))  # fmt: skip
+    child = frame[frame["step"] > 1]
+    src = [shown_of.get((k - 1, parent), "(other)") for k, parent in
+           zip(child["step"], child["parent"], strict=True)]  # fmt: skip
+    links = pd.DataFrame({"step": child["step"].to_numpy() - 1, "source": src,
+                          "target": child["shown"].to_numpy(),
+                          "sessions": child["sessions"].to_numpy()})  # fmt: skip
+    links = links.groupby(["step", "source", "target"], as_index=False)["sessions"].sum()
+    rank = nodes.set_index(["step", "page"])["rank"]
+    links["rank_source"] = [rank[(k, p)] for k, p in zip(links["step"], links["source"], strict=True)]
+    links["rank_target"] = [rank[(k + 1, p)] for k, p in
+                            zip(links["step"], links["target"], strict=True)]  # fmt: skip
+    links = links.sort_values(["step", "sessions"], ascending=[True, False], kind="stable")
+    return nodes, links.reset_index(drop=True)
+
+
 __all__ = [
     "EXIT",
     "START",
     "cap_sessions",
     "exit_by_step",
     "funnel",
+    "path_flow",
     "path_tree",
     "purchase_sequences",
     "sequence_rules",
