@@ -168,8 +168,9 @@ def compare_arms(
     srm, srm_p = srm_check(counts, expected_ratios)
     warnings: list[str] = []
     if srm_p < SRM_THRESHOLD:
+        sizes = ", ".join(f"{k} {v:,}" for k, v in counts.items())
         warnings.append(
-            f"SAMPLE-RATIO MISMATCH: the arm sizes ({', '.join(f'{k} {v:,}' for k, v in counts.items())}) "
+            f"SAMPLE-RATIO MISMATCH: the arm sizes ({sizes}) "
             f"differ from the planned split far more than chance allows (χ² p = {srm_p:.2g}). "
             "Assignment or logging is broken; the effects below are not trustworthy until the "
             "cause is found."

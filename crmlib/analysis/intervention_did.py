@@ -148,7 +148,7 @@ def diff_in_diff(
           "counterfactual": counterfactual, "abs_effect": effect,
           "rel_effect": relative(effect, counterfactual), "ci_low": low, "ci_high": high,
           "p_value": p, "units": len(np.unique(unit_codes)),
-          "treated_units": int(len(np.unique(unit_codes[flag])))}]
+          "treated_units": len(np.unique(unit_codes[flag]))}]
     )[[*EFFECT_COLUMNS, "units", "treated_units"]]  # fmt: skip
     result = EvaluationResult("did", table, alpha=alpha)
     result.details["means"] = means.rename("mean").reset_index()

@@ -223,9 +223,10 @@ def _effects(pre, post, outcome, fit, paths, observed, alpha, scale, loc):
          "post": np.r_[np.zeros(len(pre), bool), np.ones(len(post), bool)]}
     )  # fmt: skip
     frame["effect"] = frame["actual"] - frame["predicted"]
-    for name, values in {"effect_lower": e_low, "effect_upper": e_high,
-                         "cumulative": np.cumsum(observed - pred),
-                         "cumulative_lower": c_low, "cumulative_upper": c_high}.items():  # fmt: skip
+    extra = {"effect_lower": e_low, "effect_upper": e_high,
+             "cumulative": np.cumsum(observed - pred),
+             "cumulative_lower": c_low, "cumulative_upper": c_high}  # fmt: skip
+    for name, values in extra.items():
         frame[name] = np.concatenate([np.full(len(pre), np.nan), values])
     frame.loc[~frame["post"], "effect"] = np.nan
     total = cum_paths[:, -1]
