@@ -12,6 +12,8 @@ FORBIDDEN = {
                   "crmlib.apps", "widgets", "altair", "ipywidgets"),
     "crmlib/analysis": ("crmlib.charts", "crmlib.notebook", "crmlib.reporting", "crmlib.apps",
                         "widgets", "altair", "ipywidgets"),
+    "crmlib/text": ("crmlib.analysis", "crmlib.charts", "crmlib.notebook", "crmlib.reporting",
+                    "crmlib.apps", "widgets", "altair", "ipywidgets"),
     "crmlib/charts": ("crmlib.notebook", "crmlib.reporting", "crmlib.apps", "widgets",
                       "ipywidgets"),
     "crmlib": ("widgets",),
