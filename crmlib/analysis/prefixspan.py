@@ -24,6 +24,7 @@ from crmlib.errors import CrmInputError, EmptyResultError
 from crmlib.io.events import Sequences
 
 TABLE_CELLS = 40_000_000  # distinct sequences × items held as a last-position table at most
+TABLE_ITEMS = 64  # above this many labels the suffix scan is faster (Online Retail: 0.26 s vs 2.5 s)
 CHUNK_CELLS = 4_000_000  # projected rows × items compared at once
 
 
@@ -101,8 +102,8 @@ def _check(seqs: Sequences, min_support: float, max_length: int, max_gap: int | 
 class _Miner:
     """Depth-first PrefixSpan on a deduplicated database (earliest-match projections).
 
-    Supports come from a table of each item's last position per distinct sequence when it
-    fits (``TABLE_CELLS``), otherwise from a scan of the projected suffixes that counts an
+    Supports come from a table of each item's last position per distinct sequence when there
+    are few labels and it fits (``TABLE_ITEMS``, ``TABLE_CELLS``), otherwise from a scan of the projected suffixes that counts an
     event only at its item's first occurrence after the prefix.
     """
 
@@ -115,8 +116,8 @@ class _Miner:
         n = len(db.starts)
         seq_of = np.repeat(np.arange(n), db.ends - db.starts)
         self.last = None
-        if n * db.n_items <= TABLE_CELLS:
-            self.last = np.full((n, db.n_items), -1, dtype=np.int64)
+        if n * db.n_items <= TABLE_CELLS and db.n_items <= TABLE_ITEMS:
+            self.last = np.full((n, db.n_items), -1, dtype=np.int32 if len(db.codes) < 2**31 else np.int64)
             np.maximum.at(self.last, (seq_of, db.codes), np.arange(len(db.codes)))
         else:  # previous position of the same item in the same sequence (or -1)
             self.prev = np.full(len(db.codes), -1, dtype=np.int64)
