@@ -78,6 +78,7 @@ def early_warning(
     as_of: str | pd.Timestamp | None = None,
     threshold: float | None = None,
     rules: Mapping[str, Any] | None = None,
+    alive: pd.DataFrame | None = None,
     pseudonymise_ids: bool = True,
     key: str | None = None,
     customer: str = C.CUSTOMER_ID,
@@ -102,6 +103,9 @@ def early_warning(
         Overdue multiple of the usual gap; default the rules' ``at_risk_multiple`` (2).
     rules : mapping, optional
         Overrides of :data:`DEFAULT_STAGE_RULES`.
+    alive : pandas.DataFrame, optional
+        Output of :func:`crmlib.analysis.alive.alive_table` (index: raw customer id). When
+        given, each alert gets ``p_alive`` and ``p_alive_drop`` and the reason names them.
     pseudonymise_ids : bool
         Replace customer ids by keyed pseudonyms (:func:`crmlib.privacy.pseudonymise`,
         default True); ``key`` is passed on.
@@ -141,17 +145,28 @@ def early_warning(
     months = ((day - per["first"]).dt.days / (365.25 / 12)).clip(lower=1.0)
     per["monthly"] = per["total"] / months
     limit = np.maximum(threshold * per["usual"], rule["at_risk_floor_days"])
-    alert = per[(per["since"] > limit) & (per["since"] <= rule["churn_days"])]
+    alert = per[(per["since"] > limit) & (per["since"] <= rule["churn_days"])].copy()
+    if alive is not None:
+        scores = alive.reindex(alert.index.astype(str))
+        alert["p_alive"] = scores["p_alive"].to_numpy()
+        alert["p_alive_drop"] = scores["p_alive_drop"].to_numpy()
+
+    window = None if alive is None else alive.attrs.get("compare_days", 30)
 
     def reason(row) -> str:
         if row["order_days"] < 2:
-            return (
+            text = (
                 f"no order for {row['since']:.0f} days since their only order day "
                 f"(assumed rhythm {days_text(row['usual'])} days)"
             )
-        return (
-            f"no order for {row['since']:.0f} days, usually orders every {days_text(row['usual'])}"
-        )
+        else:
+            usual = days_text(row["usual"])
+            text = f"no order for {row['since']:.0f} days, usually orders every {usual}"
+        if pd.notna(row.get("p_alive")):
+            text += f"; P(alive) {row['p_alive']:.2f}"
+            if pd.notna(row.get("p_alive_drop")) and row["p_alive_drop"] > 0.005:
+                text += f", down {row['p_alive_drop']:.2f} in {window} days"
+        return text
 
     out = pd.DataFrame(
         {
@@ -166,6 +181,9 @@ def early_warning(
             "reason": [reason(r) for _, r in alert.iterrows()],
         }
     )
+    if alive is not None:
+        out["p_alive"] = alert["p_alive"].to_numpy()
+        out["p_alive_drop"] = alert["p_alive_drop"].to_numpy()
     out = out.sort_values(
         ["value_at_risk", DAYS_SINCE], ascending=[False, False], kind="stable"
     ).reset_index(drop=True)
