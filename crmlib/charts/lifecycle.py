@@ -112,3 +112,107 @@ def calibration_chart(table: pd.DataFrame) -> alt.Chart:
         y=alt.Y(f"{obs}:Q", title="Observed churn", scale=alt.Scale(domain=[0, 1])),
     )
     return diagonal + points
+
+
+def _stack(totals: pd.Series, gap: float) -> pd.DataFrame:
+    """Bottom and top of each stage's bar in a column of stacked bars with gaps between."""
+    top = totals.cumsum() + gap * pd.Series(range(len(totals)), index=totals.index)
+    return pd.DataFrame({"y": top - totals, "y2": top})
+
+
+def flow_chart(matrix: pd.DataFrame, *, before: str = "before", after: str = "after") -> alt.Chart:
+    """Sankey-like flow of customers between the stages of two consecutive periods.
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame, shape (stages, stages)
+        Counts from :func:`crmlib.analysis.lifecycle.transition_matrix` for one period
+        (rows: stage before, columns: stage after).
+    before, after : str
+        Labels of the two periods.
+
+    Returns
+    -------
+    altair.LayerChart
+        Bars for the stages on each side, bands as thick as the customers who moved.
+    """
+    rows = [s for s in STAGE_ORDER if s in matrix.index]
+    cols = [s for s in STAGE_ORDER if s in matrix.columns]
+    counts = matrix.reindex(index=rows, columns=cols).fillna(0)
+    total = float(counts.to_numpy().sum())
+    if total <= 0:
+        return empty_chart("No customer moved between these periods.", title="Stage flow")
+    gap = total * 0.02
+    left = _stack(counts.sum(axis=1)[lambda s: s > 0], gap)
+    right = _stack(counts.sum(axis=0)[lambda s: s > 0], gap)
+    height = 320
+    px = height / (total + gap * max(len(left), len(right)))
+    links, out_used, in_used = [], dict.fromkeys(left.index, 0.0), dict.fromkeys(right.index, 0.0)
+    for src in left.index:
+        for dst in right.index:
+            n = float(counts.loc[src, dst])
+            if n <= 0:
+                continue
+            y0 = left.loc[src, "y"] + out_used[src] + n / 2
+            y1 = right.loc[dst, "y"] + in_used[dst] + n / 2
+            out_used[src] += n
+            in_used[dst] += n
+            for step in range(11):
+                t = step / 10
+                ease = t * t * (3 - 2 * t)
+                y = y0 + (y1 - y0) * ease
+                link = {"link": f"{src} → {dst}", "from_stage": src, "customers": n}
+                links.append({**link, "x": t, "y": y, "width": n * px})
+    nodes = (
+        pd.concat(
+            [left.assign(side=before, x=-0.04, x2=0.0), right.assign(side=after, x=1.0, x2=1.04)]
+        )
+        .rename_axis("stage")
+        .reset_index()
+    )
+    nodes["customers"] = nodes["y2"] - nodes["y"]
+    nodes["label"] = nodes["stage"] + " " + nodes["customers"].map("{:,.0f}".format)
+    y_scale = alt.Scale(domain=[0, total + gap * max(len(left), len(right))], reverse=True)
+    color = alt.Color("stage:N", scale=alt.Scale(domain=STAGE_ORDER), title="Stage")
+    band = (
+        alt.Chart(pd.DataFrame(links))
+        .mark_trail(opacity=0.45)
+        .encode(
+            x=alt.X("x:Q", axis=None, scale=alt.Scale(domain=[-0.3, 1.3])),
+            y=alt.Y("y:Q", axis=None, scale=y_scale),
+            size=alt.Size("width:Q", scale=None, legend=None),
+            detail="link:N",
+            color=alt.Color("from_stage:N", scale=alt.Scale(domain=STAGE_ORDER), legend=None),
+            tooltip=["link:N", alt.Tooltip("customers:Q", format=",")],
+        )
+    )
+    bars = alt.Chart(nodes).mark_rect().encode(
+        x="x:Q", x2="x2:Q", y=alt.Y("y:Q", scale=y_scale), y2="y2:Q", color=color,
+        tooltip=["side:N", "stage:N", alt.Tooltip("customers:Q", format=",")],
+    )  # fmt: skip
+
+    def labels(side: str, align: str, dx: int) -> alt.Chart:
+        return (
+            alt.Chart(nodes[nodes["side"] == side])
+            .transform_calculate(mid="(datum.y + datum.y2) / 2")
+            .mark_text(fontSize=11, align=align, dx=dx)
+            .encode(x="x:Q" if dx < 0 else "x2:Q", y=alt.Y("mid:Q", scale=y_scale), text="label:N")
+        )
+
+    return (band + bars + labels(before, "right", -4) + labels(after, "left", 4)).properties(
+        width=560, height=height, title=f"Stage moves from {before} to {after}"
+    )
+
+
+def p_alive_chart(curve: pd.DataFrame, *, title: str = "P(alive)") -> alt.Chart:
+    """P(alive) week by week (:func:`crmlib.analysis.alive.p_alive_curve`), orders as dots."""
+    if curve.empty:
+        return empty_chart("No orders to draw.", title=title)
+    base = alt.Chart(curve, title=title).encode(
+        x=alt.X("week:T", title="Week"),
+        y=alt.Y("p_alive:Q", title="P(alive)", scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("week:T"), alt.Tooltip("p_alive:Q", format=".2f")],
+    )
+    line = base.mark_line(interpolate="step-after")
+    dots = base.transform_filter("datum.purchase").mark_point(filled=True, size=40)
+    return (line + dots).properties(width=520, height=160)
