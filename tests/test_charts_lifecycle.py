@@ -45,8 +45,8 @@ def test_flow_with_no_moves_is_an_explained_empty_chart():
 
 
 def test_p_alive_curve_chart():
-    curve = pd.DataFrame({"week": pd.date_range("2024-01-01", periods=3, freq="7D"),
-                          "p_alive": [1.0, 0.8, 0.6], "purchase": [True, False, False]})  # fmt: skip
+    weeks = pd.date_range("2024-01-01", periods=3, freq="7D")
+    curve = pd.DataFrame({"week": weeks, "p_alive": [1.0, 0.8, 0.6], "purchase": [1, 0, 0]})
     spec = p_alive_chart(curve).to_dict()
     marks = [layer["mark"]["type"] for layer in spec["layer"]]
     assert marks == ["line", "point"]
