@@ -3,9 +3,18 @@
 Imports :mod:`crmlib`; :mod:`crmlib` never imports this package.
 """
 
+from widgets.evaluation_app import EvaluationApp
 from widgets.lifecycle_app import LifecycleApp
 from widgets.overview_app import OverviewApp
+from widgets.paths_app import NetworkApp, PathsApp
 from widgets.rule_explorer import RuleExplorerApp
 from widgets.segmentation_app import SegmentationApp
 
-__all__ = ["LifecycleApp", "OverviewApp", "RuleExplorerApp", "SegmentationApp"]
+__all__ = [
+    "LifecycleApp",
+    "NetworkApp",
+    "OverviewApp",
+    "PathsApp",
+    "RuleExplorerApp",
+    "SegmentationApp",
+]

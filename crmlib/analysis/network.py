@@ -48,7 +48,9 @@ class Network:
     notes: list[str] = field(default_factory=list)
 
 
-def copurchase_edges(baskets: Baskets, *, top_items: int = 60, min_baskets: int = 1) -> pd.DataFrame:
+def copurchase_edges(
+    baskets: Baskets, *, top_items: int = 60, min_baskets: int = 1
+) -> pd.DataFrame:
     """Products linked by the number of baskets that hold both.
 
     Returns
@@ -57,11 +59,16 @@ def copurchase_edges(baskets: Baskets, *, top_items: int = 60, min_baskets: int 
         ``source``, ``target``, ``weight`` (baskets with both), ``size_source``,
         ``size_target`` (baskets with each), among the ``top_items`` most frequent products.
     """
-    links = cooccurrence_links(baskets, top_items=top_items, measure="count",
-                               min_value=min_baskets)  # fmt: skip
-    return links.rename(columns={"item_a": "source", "item_b": "target", "count": "weight",
-                                 "baskets_a": "size_source", "baskets_b": "size_target"})[
-        ["source", "target", "weight", "size_source", "size_target"]].reset_index(drop=True)  # fmt: skip
+    links = cooccurrence_links(baskets, top_items=top_items, measure="count", min_value=min_baskets)
+    return links.rename(
+        columns={
+            "item_a": "source",
+            "item_b": "target",
+            "count": "weight",
+            "baskets_a": "size_source",
+            "baskets_b": "size_target",
+        }
+    )[["source", "target", "weight", "size_source", "size_target"]].reset_index(drop=True)
 
 
 def customer_edges(
@@ -112,17 +119,26 @@ def customer_edges(
     shared = sparse.triu(matrix @ matrix.T, k=1).tocoo()
     keep = shared.data >= min_shared
     names = pseudonymise(pd.Series(ids)).to_numpy()
-    edges = pd.DataFrame({"source": names[shared.row[keep]], "target": names[shared.col[keep]],
-                          "weight": shared.data[keep].astype(np.int64)})  # fmt: skip
+    edges = pd.DataFrame(
+        {
+            "source": names[shared.row[keep]],
+            "target": names[shared.col[keep]],
+            "weight": shared.data[keep].astype(np.int64),
+        }
+    )
     profile = pd.DataFrame({"node": names[cust], "item": pairs[item].astype(str).to_numpy()})
     edges = edges.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
     return edges, profile
 
 
 def relation_edges(
-    relations: pd.DataFrame, *, source: str, target: str, weight: str | None = None,
+    relations: pd.DataFrame,
+    *,
+    source: str,
+    target: str,
+    weight: str | None = None,
     pseudonymise_ids: bool = True,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """Edges from an explicit relation table (e.g. referrer → referred customer).
 
     Returns
@@ -134,8 +150,9 @@ def relation_edges(
     need = [c for c in (source, target, weight) if c]
     missing = [c for c in need if c not in relations.columns]
     if missing:
-        raise CrmInputError(f"The relation table has no column {missing}; found "
-                            f"{list(relations.columns)}.")  # fmt: skip
+        raise CrmInputError(
+            f"The relation table has no column {missing}; found {list(relations.columns)}."
+        )
     frame = relations.dropna(subset=[source, target])
     a, b = frame[source].astype(str), frame[target].astype(str)
     if pseudonymise_ids:
@@ -182,16 +199,19 @@ def network_metrics(
         raise CrmInputError(f"Edges need columns {sorted(need)}; found {list(edges.columns)}.")
     kept = edges[edges["weight"] >= min_weight]
     if kept.empty:
-        raise EmptyResultError(f"No links have a weight of at least {min_weight:g}; lower the "
-                               "link threshold.")  # fmt: skip
+        raise EmptyResultError(
+            f"No links have a weight of at least {min_weight:g}; lower the link threshold."
+        )
     graph = nx.Graph()
     graph.add_weighted_edges_from(kept[["source", "target", "weight"]].itertuples(index=False))
     n = graph.number_of_nodes()
     notes = []
     if n > EXACT_BETWEENNESS_NODES:
         between = nx.betweenness_centrality(graph, k=BETWEENNESS_SAMPLES, seed=seed)
-        notes.append(f"Betweenness is estimated from {BETWEENNESS_SAMPLES} sampled nodes "
-                     f"({n:,} nodes in all).")  # fmt: skip
+        notes.append(
+            f"Betweenness is estimated from {BETWEENNESS_SAMPLES} sampled nodes "
+            f"({n:,} nodes in all)."
+        )
     else:
         between = nx.betweenness_centrality(graph)
     pagerank = nx.pagerank(graph, weight="weight")
@@ -206,20 +226,34 @@ def network_metrics(
     nodes["community"] = nodes["node"].map(community).astype(np.int64)
     hubs = set(nodes.nlargest(top_key, "pagerank")["node"])
     brokers = set(nodes[nodes["betweenness"] > 0].nlargest(top_key, "betweenness")["node"])
-    nodes["role"] = [("hub and bridge" if v in hubs and v in brokers else "hub" if v in hubs
-                      else "bridge" if v in brokers else "") for v in nodes["node"]]  # fmt: skip
+    nodes["role"] = [
+        (
+            "hub and bridge"
+            if v in hubs and v in brokers
+            else "hub"
+            if v in hubs
+            else "bridge"
+            if v in brokers
+            else ""
+        )
+        for v in nodes["node"]
+    ]
     if sizes is not None:
         nodes["size"] = nodes["node"].map(sizes)
     nodes = nodes.sort_values(["pagerank", "node"], ascending=[False, True], kind="stable")
     bridge_set = {frozenset(e) for e in nx.bridges(graph)}
     out_edges = kept.reset_index(drop=True).copy()
-    out_edges["bridge"] = [frozenset((a, b)) in bridge_set
-                           for a, b in zip(out_edges["source"], out_edges["target"], strict=True)]  # fmt: skip
+    out_edges["bridge"] = [
+        frozenset((a, b)) in bridge_set
+        for a, b in zip(out_edges["source"], out_edges["target"], strict=True)
+    ]
     ca, cb = out_edges["source"].map(community), out_edges["target"].map(community)
     out_edges["community"] = np.where(ca == cb, ca, 0)
     communities = _communities(nodes, out_edges)
-    notes.append(f"{n:,} nodes, {len(out_edges):,} links, {len(groups):,} communities (Louvain, "
-                 f"seed {seed}); {len(bridge_set):,} bridge link(s).")  # fmt: skip
+    notes.append(
+        f"{n:,} nodes, {len(out_edges):,} links, {len(groups):,} communities (Louvain, "
+        f"seed {seed}); {len(bridge_set):,} bridge link(s)."
+    )
     return Network(nodes.reset_index(drop=True), out_edges, communities, notes)
 
 
@@ -228,15 +262,24 @@ def _communities(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for cid, members in nodes.groupby("community", sort=True):
         key = members.nlargest(3, "pagerank")["node"].astype(str).tolist()
-        rows.append({"community": int(cid), "nodes": len(members),
-                     "links_inside": int(inside.get(cid, 0)), "key_nodes": ", ".join(key)})  # fmt: skip
+        rows.append(
+            {
+                "community": int(cid),
+                "nodes": len(members),
+                "links_inside": int(inside.get(cid, 0)),
+                "key_nodes": ", ".join(key),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def describe_communities(
-    network: Network, *, kind: str = "products", profile: pd.DataFrame | None = None,
+    network: Network,
+    *,
+    kind: str = "products",
+    profile: pd.DataFrame | None = None,
     top: int = 3,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """One plain-words sentence per community.
 
     Parameters
@@ -263,7 +306,8 @@ def describe_communities(
             share_in = inside["item"].value_counts() / max(len(members[cid]), 1)
             share_all = profile["item"].value_counts() / max(profile["node"].nunique(), 1)
             lead = (share_in - share_all.reindex(share_in.index)).sort_values(
-                ascending=False, kind="stable")  # more common here than among all customers
+                ascending=False, kind="stable"
+            )  # more common here than among all customers
             words = _join(lead.head(top).index.tolist())
             texts.append(f"community {cid}: {n:,} customers buying mostly {words}")
         else:

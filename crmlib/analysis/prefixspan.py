@@ -24,7 +24,9 @@ from crmlib.errors import CrmInputError, EmptyResultError
 from crmlib.io.events import Sequences
 
 TABLE_CELLS = 40_000_000  # distinct sequences × items held as a last-position table at most
-TABLE_ITEMS = 64  # above this many labels the suffix scan is faster (Online Retail: 0.26 s vs 2.5 s)
+TABLE_ITEMS = (
+    64  # above this many labels the suffix scan is faster (Online Retail: 0.26 s vs 2.5 s)
+)
 CHUNK_CELLS = 4_000_000  # projected rows × items compared at once
 
 
@@ -82,29 +84,35 @@ def _dedupe(seqs: Sequences) -> _Db:
 
 def _check(seqs: Sequences, min_support: float, max_length: int, max_gap: int | None) -> int:
     if not isinstance(seqs, Sequences):
-        raise CrmInputError("Mining needs Sequences (see crmlib.io.events); got "
-                            f"{type(seqs).__name__}.")  # fmt: skip
+        raise CrmInputError(
+            f"Mining needs Sequences (see crmlib.io.events); got {type(seqs).__name__}."
+        )
     if seqs.n_sequences == 0:
         raise EmptyResultError("There are no sequences to mine.")
     if max_length < 1:
         raise CrmInputError(f"max_length must be at least 1, got {max_length}.")
     if max_gap is not None and max_gap < 1:
-        raise CrmInputError(f"max_gap must be at least 1 (1 = the very next event), got "
-                            f"{max_gap}; use None for no limit.")  # fmt: skip
+        raise CrmInputError(
+            f"max_gap must be at least 1 (1 = the very next event), got "
+            f"{max_gap}; use None for no limit."
+        )
     if 0 < min_support < 1:
         return max(int(np.ceil(min_support * seqs.n_sequences - 1e-9)), 1)
     if min_support >= 1 and float(min_support).is_integer():
         return int(min_support)
-    raise CrmInputError(f"min_support must be a share in (0, 1) or a whole number of "
-                        f"sequences >= 1, got {min_support}.")  # fmt: skip
+    raise CrmInputError(
+        f"min_support must be a share in (0, 1) or a whole number of "
+        f"sequences >= 1, got {min_support}."
+    )
 
 
 class _Miner:
     """Depth-first PrefixSpan on a deduplicated database (earliest-match projections).
 
     Supports come from a table of each item's last position per distinct sequence when there
-    are few labels and it fits (``TABLE_ITEMS``, ``TABLE_CELLS``), otherwise from a scan of the projected suffixes that counts an
-    event only at its item's first occurrence after the prefix.
+    are few labels and it fits (``TABLE_ITEMS``, ``TABLE_CELLS``), otherwise from a scan of
+    the projected suffixes that counts an event only at its item's first occurrence after the
+    prefix.
     """
 
     def __init__(self, db: _Db, min_count: int, max_length: int) -> None:
@@ -117,12 +125,15 @@ class _Miner:
         seq_of = np.repeat(np.arange(n), db.ends - db.starts)
         self.last = None
         if n * db.n_items <= TABLE_CELLS and db.n_items <= TABLE_ITEMS:
-            self.last = np.full((n, db.n_items), -1, dtype=np.int32 if len(db.codes) < 2**31 else np.int64)
+            self.last = np.full(
+                (n, db.n_items), -1, dtype=np.int32 if len(db.codes) < 2**31 else np.int64
+            )
             np.maximum.at(self.last, (seq_of, db.codes), np.arange(len(db.codes)))
         else:  # previous position of the same item in the same sequence (or -1)
             self.prev = np.full(len(db.codes), -1, dtype=np.int64)
             same = (db.codes[order[1:]] == db.codes[order[:-1]]) & (
-                seq_of[order[1:]] == seq_of[order[:-1]])  # fmt: skip
+                seq_of[order[1:]] == seq_of[order[:-1]]
+            )
             self.prev[order[1:][same]] = order[:-1][same]
 
     def _supports(self, rows: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -240,10 +251,12 @@ def _patterns_frame(found, seqs, min_count, max_length, max_gap) -> pd.DataFrame
             "support": counts / seqs.n_sequences,
         }
     )
-    out = out.sort_values(["sequences", "length", "codes"], ascending=[False, True, True],
-                          kind="stable").reset_index(drop=True)  # fmt: skip
-    out.attrs.update(n_sequences=seqs.n_sequences, min_count=min_count, max_length=max_length,
-                     max_gap=max_gap)  # fmt: skip
+    out = out.sort_values(
+        ["sequences", "length", "codes"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+    out.attrs.update(
+        n_sequences=seqs.n_sequences, min_count=min_count, max_length=max_length, max_gap=max_gap
+    )
     return out
 
 
@@ -255,8 +268,14 @@ def contains(sequence: list, pattern: list, max_gap: int | None = None) -> bool:
         return all(any(x == p for x in it) for p in pattern)
     ends = [i for i, x in enumerate(sequence) if x == pattern[0]] if pattern else []
     for p in pattern[1:]:
-        ends = sorted({j for i in ends for j in range(i + 1, min(i + max_gap + 1, len(sequence)))
-                       if sequence[j] == p})  # fmt: skip
+        ends = sorted(
+            {
+                j
+                for i in ends
+                for j in range(i + 1, min(i + max_gap + 1, len(sequence)))
+                if sequence[j] == p
+            }
+        )
     return bool(ends) or not pattern
 
 

@@ -38,9 +38,11 @@ def cap_sessions(seqs: Sequences, max_events: int | None = 100) -> Sequences:
     kept = np.minimum(lengths, max_events)
     offsets = np.concatenate([[0], np.cumsum(kept)]).astype(np.int64)
     pos = np.repeat(seqs.offsets[:-1] - offsets[:-1], kept) + np.arange(offsets[-1])
-    note = (f"{long_:,} session(s) longer than {max_events:,} events (longest "
-            f"{int(lengths.max()):,}) are cut to their first {max_events:,} for paths and "
-            "transitions.")  # fmt: skip
+    note = (
+        f"{long_:,} session(s) longer than {max_events:,} events (longest "
+        f"{int(lengths.max()):,}) are cut to their first {max_events:,} for paths and "
+        "transitions."
+    )
     return Sequences(seqs.codes[pos], offsets, list(seqs.labels), seqs.ids, [*seqs.notes, note])
 
 
@@ -64,7 +66,9 @@ def sequence_rules(patterns: pd.DataFrame, *, min_confidence: float = 0.0) -> pd
     """
     need = {"items", "sequences", "length"}
     if not need <= set(patterns.columns):
-        raise CrmInputError(f"Patterns need columns {sorted(need)}; found {list(patterns.columns)}.")
+        raise CrmInputError(
+            f"Patterns need columns {sorted(need)}; found {list(patterns.columns)}."
+        )
     n = patterns.attrs.get("n_sequences")
     if not n:
         raise CrmInputError("Patterns have no n_sequences attribute: pass mine_sequences output.")
@@ -126,8 +130,13 @@ def transitions(seqs: Sequences) -> pd.DataFrame:
     key = (src + 2) * k + (dst + 2)
     counts = np.bincount(key, minlength=k * k).reshape(k, k)
     i, j = np.nonzero(counts)
-    out = pd.DataFrame({"from": _label(i - 2, seqs.labels), "to": _label(j - 2, seqs.labels),
-                        "count": counts[i, j]})  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "from": _label(i - 2, seqs.labels),
+            "to": _label(j - 2, seqs.labels),
+            "count": counts[i, j],
+        }
+    )
     out["probability"] = out["count"] / out.groupby("from")["count"].transform("sum")
     return out.sort_values(["from", "count"], ascending=[True, False], kind="stable").reset_index(
         drop=True
@@ -150,7 +159,7 @@ def exit_by_step(seqs: Sequences, *, max_step: int = 20) -> pd.DataFrame:
         raise EmptyResultError("The sessions hold no events.")
     steps = np.arange(1, max_step + 1)
     ending = np.bincount(np.minimum(lengths, max_step + 1), minlength=max_step + 2)
-    reach = len(lengths) - np.concatenate([[0], np.cumsum(ending[1:])])[: max_step]
+    reach = len(lengths) - np.concatenate([[0], np.cumsum(ending[1:])])[:max_step]
     out = pd.DataFrame({"step": steps, "sessions": reach, "exits": ending[1 : max_step + 1]})
     out = out[out["sessions"] > 0].reset_index(drop=True)
     out["exit_probability"] = out["exits"] / out["sessions"]
@@ -183,8 +192,10 @@ def path_tree(seqs: Sequences, *, depth: int = 4, start: str | None = None) -> p
         (ending exactly there), ``continue_share``; most sessions first within a step.
     """
     if depth < 1 or (len(seqs.labels) + 1.0) ** depth >= 2.0**62:
-        raise CrmInputError(f"depth must be at least 1 and small enough for "
-                            f"{len(seqs.labels):,} events; got {depth}.")  # fmt: skip
+        raise CrmInputError(
+            f"depth must be at least 1 and small enough for "
+            f"{len(seqs.labels):,} events; got {depth}."
+        )
     prefix = _prefix_matrix(seqs, depth + 1)
     if start is not None:
         if start not in seqs.labels:
@@ -199,19 +210,30 @@ def path_tree(seqs: Sequences, *, depth: int = 4, start: str | None = None) -> p
     for k in range(1, depth + 1):
         live = prefix[:, k - 1] >= 0
         prefix, key = prefix[live], key[live] * base + prefix[live, k - 1] + 1
-        uniq, first, inverse, count = np.unique(key, return_index=True, return_inverse=True,
-                                                return_counts=True)  # fmt: skip
+        uniq, first, inverse, count = np.unique(
+            key, return_index=True, return_inverse=True, return_counts=True
+        )
         exits = np.bincount(inverse, weights=prefix[:, k] < 0, minlength=len(uniq))
         heads = prefix[first, :k]
         paths = [" > ".join(labels[row]) for row in heads]
         parents = [" > ".join(labels[row[:-1]]) for row in heads]
-        rows.append(pd.DataFrame({"step": k, "path": paths, "page": labels[heads[:, -1]],
-                                  "parent": parents, "sessions": count,
-                                  "exits": exits.astype(np.int64)}))  # fmt: skip
+        rows.append(
+            pd.DataFrame(
+                {
+                    "step": k,
+                    "path": paths,
+                    "page": labels[heads[:, -1]],
+                    "parent": parents,
+                    "sessions": count,
+                    "exits": exits.astype(np.int64),
+                }
+            )
+        )
     out = pd.concat(rows, ignore_index=True)
     out["continue_share"] = 1 - out["exits"] / out["sessions"]
-    return out.sort_values(["step", "sessions", "path"], ascending=[True, False, True],
-                           kind="stable").reset_index(drop=True)  # fmt: skip
+    return out.sort_values(
+        ["step", "sessions", "path"], ascending=[True, False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def top_paths(seqs: Sequences, *, top_n: int = 20) -> pd.DataFrame:
@@ -223,15 +245,24 @@ def top_paths(seqs: Sequences, *, top_n: int = 20) -> pd.DataFrame:
         ``path``, ``steps``, ``sessions``, ``share`` (of all sessions), ``exit_page``.
     """
     lengths = seqs.lengths()
-    keys = pd.Series([seqs.codes[a:b].tobytes() for a, b in
-                      zip(seqs.offsets[:-1], seqs.offsets[1:], strict=True)])  # fmt: skip
+    keys = pd.Series(
+        [
+            seqs.codes[a:b].tobytes()
+            for a, b in zip(seqs.offsets[:-1], seqs.offsets[1:], strict=True)
+        ]
+    )
     counts = keys[lengths > 0].value_counts().head(top_n)
     labels = np.asarray(seqs.labels, dtype=object)
     decoded = [labels[np.frombuffer(k, dtype=seqs.codes.dtype)] for k in counts.index]
-    return pd.DataFrame({"path": [" > ".join(d) for d in decoded],
-                         "steps": [len(d) for d in decoded], "sessions": counts.to_numpy(),
-                         "share": counts.to_numpy() / seqs.n_sequences,
-                         "exit_page": [d[-1] for d in decoded]})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "path": [" > ".join(d) for d in decoded],
+            "steps": [len(d) for d in decoded],
+            "sessions": counts.to_numpy(),
+            "share": counts.to_numpy() / seqs.n_sequences,
+            "exit_page": [d[-1] for d in decoded],
+        }
+    )
 
 
 def funnel(seqs: Sequences, steps: Sequence[str]) -> pd.DataFrame:
@@ -258,13 +289,16 @@ def funnel(seqs: Sequences, steps: Sequence[str]) -> pd.DataFrame:
     ends = seqs.offsets[1:][rows]
     reached = []
     for step in steps:
-        where = np.append(np.flatnonzero(seqs.codes == seqs.labels.index(step)), np.iinfo(np.int64).max)
+        where = np.append(
+            np.flatnonzero(seqs.codes == seqs.labels.index(step)), np.iinfo(np.int64).max
+        )
         nxt = where[np.searchsorted(where, pos, side="right")]
         keep = nxt < ends
         pos, ends = nxt[keep], ends[keep]
         reached.append(int(keep.sum()))
-    out = pd.DataFrame({"stage": np.arange(1, len(steps) + 1), "step": list(steps),
-                        "sessions": reached})  # fmt: skip
+    out = pd.DataFrame(
+        {"stage": np.arange(1, len(steps) + 1), "step": list(steps), "sessions": reached}
+    )
     first = out["sessions"].iloc[0]
     out["share_of_start"] = out["sessions"] / first if first else 0.0
     out["share_of_previous"] = out["sessions"] / out["sessions"].shift(1).fillna(first)
@@ -294,37 +328,59 @@ def path_flow(tree: pd.DataFrame, *, top_pages: int = 6) -> tuple[pd.DataFrame, 
     """
     need = {"step", "page", "parent", "sessions", "exits"}
     if not need <= set(tree.columns):
-        raise CrmInputError(f"A path tree needs columns {sorted(need)}; found {list(tree.columns)}.")
+        raise CrmInputError(
+            f"A path tree needs columns {sorted(need)}; found {list(tree.columns)}."
+        )
     frame = tree.copy()
     busy = frame.groupby(["step", "page"], as_index=False)["sessions"].sum()
-    busy = busy.sort_values(["step", "sessions", "page"], ascending=[True, False, True],
-                            kind="stable")  # fmt: skip
+    busy = busy.sort_values(
+        ["step", "sessions", "page"], ascending=[True, False, True], kind="stable"
+    )
     busy["rank"] = busy.groupby("step").cumcount()
-    keep = set(zip(busy.loc[busy["rank"] < top_pages, "step"],
-                   busy.loc[busy["rank"] < top_pages, "page"], strict=True))  # fmt: skip
-    frame["shown"] = [p if (k, p) in keep else "(other)" for k, p in zip(frame["step"],
-                                                                         frame["page"], strict=True)]  # fmt: skip
+    keep = set(
+        zip(
+            busy.loc[busy["rank"] < top_pages, "step"],
+            busy.loc[busy["rank"] < top_pages, "page"],
+            strict=True,
+        )
+    )
+    frame["shown"] = [
+        p if (k, p) in keep else "(other)"
+        for k, p in zip(frame["step"], frame["page"], strict=True)
+    ]
     nodes = frame.groupby(["step", "shown"], as_index=False)[["sessions", "exits"]].sum()
     nodes = nodes.rename(columns={"shown": "page"})
     nodes["pooled"] = nodes["page"] == "(other)"  # drawn last in its step
-    nodes = nodes.sort_values(["step", "pooled", "sessions", "page"],
-                              ascending=[True, True, False, True], kind="stable")  # fmt: skip
+    nodes = nodes.sort_values(
+        ["step", "pooled", "sessions", "page"], ascending=[True, True, False, True], kind="stable"
+    )
     nodes = nodes.drop(columns="pooled").reset_index(drop=True)
     nodes["rank"] = nodes.groupby("step").cumcount()
     nodes["exit_share"] = nodes["exits"] / nodes["sessions"]
-    shown_of = dict(zip(zip(frame["step"], frame["path"], strict=True), frame["shown"],
-                        strict=True))  # fmt: skip
+    shown_of = dict(
+        zip(zip(frame["step"], frame["path"], strict=True), frame["shown"], strict=True)
+    )
     child = frame[frame["step"] > 1]
-    src = [shown_of.get((k - 1, parent), "(other)") for k, parent in
-           zip(child["step"], child["parent"], strict=True)]  # fmt: skip
-    links = pd.DataFrame({"step": child["step"].to_numpy() - 1, "source": src,
-                          "target": child["shown"].to_numpy(),
-                          "sessions": child["sessions"].to_numpy()})  # fmt: skip
+    src = [
+        shown_of.get((k - 1, parent), "(other)")
+        for k, parent in zip(child["step"], child["parent"], strict=True)
+    ]
+    links = pd.DataFrame(
+        {
+            "step": child["step"].to_numpy() - 1,
+            "source": src,
+            "target": child["shown"].to_numpy(),
+            "sessions": child["sessions"].to_numpy(),
+        }
+    )
     links = links.groupby(["step", "source", "target"], as_index=False)["sessions"].sum()
     rank = nodes.set_index(["step", "page"])["rank"]
-    links["rank_source"] = [rank[(k, p)] for k, p in zip(links["step"], links["source"], strict=True)]
-    links["rank_target"] = [rank[(k + 1, p)] for k, p in
-                            zip(links["step"], links["target"], strict=True)]  # fmt: skip
+    links["rank_source"] = [
+        rank[(k, p)] for k, p in zip(links["step"], links["source"], strict=True)
+    ]
+    links["rank_target"] = [
+        rank[(k + 1, p)] for k, p in zip(links["step"], links["target"], strict=True)
+    ]
     links = links.sort_values(["step", "sessions"], ascending=[True, False], kind="stable")
     return nodes, links.reset_index(drop=True)
 

@@ -51,15 +51,30 @@ def network_graph(
         weight = range_slider(edges["weight"], "min_weight", "Minimum link weight ")
         lines = lines.transform_filter(alt.datum.weight >= weight)
     x, y = layout_xy()
-    tips = ["node:N", "community:N", "degree:Q", alt.Tooltip("pagerank:Q", format=".4f"),
-            alt.Tooltip("betweenness:Q", format=".3f"), "role:N"]  # fmt: skip
-    dots = alt.Chart(nodes).mark_circle(opacity=0.9, stroke="white", strokeWidth=1).encode(
-        x=x, y=y, color=alt.Color("community:N", title="Community"),
-        size=alt.Size("pagerank:Q", scale=alt.Scale(range=[30, 700]), legend=None), tooltip=tips,
-    )  # fmt: skip
+    tips = [
+        "node:N",
+        "community:N",
+        "degree:Q",
+        alt.Tooltip("pagerank:Q", format=".4f"),
+        alt.Tooltip("betweenness:Q", format=".3f"),
+        "role:N",
+    ]
+    dots = (
+        alt.Chart(nodes)
+        .mark_circle(opacity=0.9, stroke="white", strokeWidth=1)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color("community:N", title="Community"),
+            size=alt.Size("pagerank:Q", scale=alt.Scale(range=[30, 700]), legend=None),
+            tooltip=tips,
+        )
+    )
     named = nodes.nlargest(LABELLED, "pagerank")
-    labels = alt.Chart(named).mark_text(align="left", dx=8, dy=-6, fontSize=10).encode(
-        x=x, y=y, text="node:N"
+    labels = (
+        alt.Chart(named)
+        .mark_text(align="left", dx=8, dy=-6, fontSize=10)
+        .encode(x=x, y=y, text="node:N")
     )
     note = f"{len(edges):,} links drawn; colour = community, size = PageRank"
     chart = network_chart([lines, dots, labels], alt.Title(title, subtitle=note))

@@ -31,36 +31,69 @@ def path_flow_chart(nodes: pd.DataFrame, links: pd.DataFrame) -> alt.LayerChart 
     if nodes.empty:
         return empty_chart("No paths to draw", title="Path flow")
     require_columns(nodes, ["step", "page", "sessions", "exit_share", "rank"], "Flow nodes")
-    require_columns(links, ["step", "source", "target", "sessions", "rank_source",
-                            "rank_target"], "Flow links")  # fmt: skip
-    x = alt.X("step:Q", title="Step", axis=alt.Axis(tickMinStep=1, format="d", grid=False),
-              scale=alt.Scale(zero=False, padding=30))  # fmt: skip
+    require_columns(
+        links, ["step", "source", "target", "sessions", "rank_source", "rank_target"], "Flow links"
+    )
+    x = alt.X(
+        "step:Q",
+        title="Step",
+        axis=alt.Axis(tickMinStep=1, format="d", grid=False),
+        scale=alt.Scale(zero=False, padding=30),
+    )
     rank_scale = alt.Scale(reverse=True, padding=20)
     y = alt.Y("rank:Q", axis=None, scale=rank_scale)
     edges = links.assign(step2=links["step"] + 1)
-    lines = alt.Chart(edges).mark_rule(color="#1f5f8b", strokeCap="round").encode(
-        x=x, x2="step2:Q", y=alt.Y("rank_source:Q", axis=None, scale=rank_scale), y2="rank_target:Q",
-        strokeWidth=alt.StrokeWidth("sessions:Q", scale=alt.Scale(range=[0.5, 18]), legend=None),
-        opacity=alt.Opacity("sessions:Q", scale=alt.Scale(range=[0.15, 0.6]), legend=None),
-        tooltip=["source:N", "target:N", alt.Tooltip("sessions:Q", format=",")],
-    )  # fmt: skip
-    tips = ["step:Q", "page:N", alt.Tooltip("sessions:Q", format=","),
-            alt.Tooltip("exits:Q", format=","), alt.Tooltip("exit_share:Q", format=".0%")]  # fmt: skip
-    dots = alt.Chart(nodes).mark_circle(stroke="white", strokeWidth=1, opacity=1).encode(
-        x=x, y=y, size=alt.Size("sessions:Q", scale=alt.Scale(range=[40, 1400]), legend=None),
-        color=alt.Color("exit_share:Q", title="Leave after", scale=alt.Scale(scheme="orangered",
-                        domain=[0, 1]), legend=alt.Legend(format=".0%")),
-        tooltip=tips,
-    )  # fmt: skip
-    text = alt.Chart(nodes).mark_text(align="left", dx=12, fontSize=11).encode(
-        x=x, y=y, text="page:N"
+    lines = (
+        alt.Chart(edges)
+        .mark_rule(color="#1f5f8b", strokeCap="round")
+        .encode(
+            x=x,
+            x2="step2:Q",
+            y=alt.Y("rank_source:Q", axis=None, scale=rank_scale),
+            y2="rank_target:Q",
+            strokeWidth=alt.StrokeWidth(
+                "sessions:Q", scale=alt.Scale(range=[0.5, 18]), legend=None
+            ),
+            opacity=alt.Opacity("sessions:Q", scale=alt.Scale(range=[0.15, 0.6]), legend=None),
+            tooltip=["source:N", "target:N", alt.Tooltip("sessions:Q", format=",")],
+        )
+    )
+    tips = [
+        "step:Q",
+        "page:N",
+        alt.Tooltip("sessions:Q", format=","),
+        alt.Tooltip("exits:Q", format=","),
+        alt.Tooltip("exit_share:Q", format=".0%"),
+    ]
+    dots = (
+        alt.Chart(nodes)
+        .mark_circle(stroke="white", strokeWidth=1, opacity=1)
+        .encode(
+            x=x,
+            y=y,
+            size=alt.Size("sessions:Q", scale=alt.Scale(range=[40, 1400]), legend=None),
+            color=alt.Color(
+                "exit_share:Q",
+                title="Leave after",
+                scale=alt.Scale(scheme="orangered", domain=[0, 1]),
+                legend=alt.Legend(format=".0%"),
+            ),
+            tooltip=tips,
+        )
+    )
+    text = (
+        alt.Chart(nodes).mark_text(align="left", dx=12, fontSize=11).encode(x=x, y=y, text="page:N")
     )
     chart = alt.layer(lines, dots, text).resolve_scale(size="independent", opacity="independent")
     return chart.properties(
-        title=alt.Title("How sessions move on, step by step",
-                        subtitle="Line width = sessions moving on; colour = share leaving there"),
-        width=FLOW_WIDTH, height=FLOW_HEIGHT, view=BARE,
-    )  # fmt: skip
+        title=alt.Title(
+            "How sessions move on, step by step",
+            subtitle="Line width = sessions moving on; colour = share leaving there",
+        ),
+        width=FLOW_WIDTH,
+        height=FLOW_HEIGHT,
+        view=BARE,
+    )
 
 
 def transition_heatmap(trans: pd.DataFrame) -> alt.LayerChart | alt.Chart:
@@ -81,19 +114,28 @@ def transition_heatmap(trans: pd.DataFrame) -> alt.LayerChart | alt.Chart:
         y=alt.Y("from:N", sort=["(start)", *rows], title="from"),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("probability:Q", scale=alt.Scale(scheme="blues"), title="P(next)",
-                        legend=alt.Legend(format=".0%")),
-        tooltip=["from:N", "to:N", alt.Tooltip("count:Q", format=","),
-                 alt.Tooltip("probability:Q", format=".1%")],
-    )  # fmt: skip
+        color=alt.Color(
+            "probability:Q",
+            scale=alt.Scale(scheme="blues"),
+            title="P(next)",
+            legend=alt.Legend(format=".0%"),
+        ),
+        tooltip=[
+            "from:N",
+            "to:N",
+            alt.Tooltip("count:Q", format=","),
+            alt.Tooltip("probability:Q", format=".1%"),
+        ],
+    )
     text = base.mark_text(fontSize=9).encode(
         text=alt.Text("probability:Q", format=".0%"),
         color=alt.condition(alt.datum.probability > 0.5, alt.value("white"), alt.value("#333")),
     )
     return alt.layer(cells, text).properties(
         title=alt.Title("Where visitors go next", subtitle="Row = current page; (exit) = leave"),
-        width=max(18 * (len(rows) + 1), 200), height=max(18 * (len(rows) + 1), 200),
-    )  # fmt: skip
+        width=max(18 * (len(rows) + 1), 200),
+        height=max(18 * (len(rows) + 1), 200),
+    )
 
 
 def exit_step_chart(exits: pd.DataFrame) -> alt.Chart:
@@ -101,12 +143,20 @@ def exit_step_chart(exits: pd.DataFrame) -> alt.Chart:
     if exits.empty:
         return empty_chart("No sessions", title="Exits by step")
     require_columns(exits, ["step", "sessions", "exits", "exit_probability"], "Exits by step")
-    return alt.Chart(exits, title="Share of sessions that leave after each step").mark_bar().encode(
-        x=alt.X("step:O", title="Step"),
-        y=alt.Y("exit_probability:Q", title="Leave after this step", axis=alt.Axis(format="%")),
-        tooltip=["step:O", alt.Tooltip("sessions:Q", format=","), alt.Tooltip("exits:Q", format=","),
-                 alt.Tooltip("exit_probability:Q", format=".1%")],
-    )  # fmt: skip
+    return (
+        alt.Chart(exits, title="Share of sessions that leave after each step")
+        .mark_bar()
+        .encode(
+            x=alt.X("step:O", title="Step"),
+            y=alt.Y("exit_probability:Q", title="Leave after this step", axis=alt.Axis(format="%")),
+            tooltip=[
+                "step:O",
+                alt.Tooltip("sessions:Q", format=","),
+                alt.Tooltip("exits:Q", format=","),
+                alt.Tooltip("exit_probability:Q", format=".1%"),
+            ],
+        )
+    )
 
 
 def funnel_chart(stages: pd.DataFrame) -> alt.Chart:
@@ -115,13 +165,20 @@ def funnel_chart(stages: pd.DataFrame) -> alt.Chart:
         return empty_chart("No funnel steps", title="Funnel")
     require_columns(stages, ["stage", "step", "sessions", "share_of_start"], "Funnel")
     data = stages.assign(label=stages["stage"].astype(str) + ". " + stages["step"].astype(str))
-    return alt.Chart(data, title="Funnel: sessions passing each step in order").mark_bar().encode(
-        y=alt.Y("label:N", sort=None, title=None),
-        x=alt.X("sessions:Q", title="Sessions"),
-        tooltip=["step:N", alt.Tooltip("sessions:Q", format=","),
-                 alt.Tooltip("share_of_start:Q", format=".1%"),
-                 alt.Tooltip("share_of_previous:Q", format=".1%")],
-    )  # fmt: skip
+    return (
+        alt.Chart(data, title="Funnel: sessions passing each step in order")
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", sort=None, title=None),
+            x=alt.X("sessions:Q", title="Sessions"),
+            tooltip=[
+                "step:N",
+                alt.Tooltip("sessions:Q", format=","),
+                alt.Tooltip("share_of_start:Q", format=".1%"),
+                alt.Tooltip("share_of_previous:Q", format=".1%"),
+            ],
+        )
+    )
 
 
 def patterns_chart(patterns: pd.DataFrame, *, top_n: int = 25, sliders: bool = False) -> alt.Chart:
@@ -144,11 +201,19 @@ def patterns_chart(patterns: pd.DataFrame, *, top_n: int = 25, sliders: bool = F
     chart = alt.Chart(data, title="Most frequent page sequences (gaps allowed)")
     if sliders:
         low, high = float(data["support"].min()), float(data["support"].max())
-        sup = alt.param(name="min_support", value=low, bind=alt.binding_range(
-            min=low, max=high, step=(high - low) / 200 or 0.001, name="Minimum support "))  # fmt: skip
+        sup = alt.param(
+            name="min_support",
+            value=low,
+            bind=alt.binding_range(
+                min=low, max=high, step=(high - low) / 200 or 0.001, name="Minimum support "
+            ),
+        )
         most = int(data["length"].max())
-        length = alt.param(name="max_length", value=most, bind=alt.binding_range(
-            min=1, max=most, step=1, name="Maximum length "))  # fmt: skip
+        length = alt.param(
+            name="max_length",
+            value=most,
+            bind=alt.binding_range(min=1, max=most, step=1, name="Maximum length "),
+        )
         chart = (
             chart.add_params(sup, length)
             .transform_filter((alt.datum.support >= sup) & (alt.datum.length <= length))
@@ -161,10 +226,19 @@ def patterns_chart(patterns: pd.DataFrame, *, top_n: int = 25, sliders: bool = F
         y=alt.Y("pattern:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
         x=alt.X("support:Q", title="Share of sessions", axis=alt.Axis(format="%")),
         color=alt.Color("length:O", title="Elements"),
-        tooltip=["pattern:N", alt.Tooltip("sequences:Q", format=","),
-                 alt.Tooltip("support:Q", format=".2%"), "length:Q"],
-    )  # fmt: skip
+        tooltip=[
+            "pattern:N",
+            alt.Tooltip("sequences:Q", format=","),
+            alt.Tooltip("support:Q", format=".2%"),
+            "length:Q",
+        ],
+    )
 
 
-__all__ = ["exit_step_chart", "funnel_chart", "path_flow_chart", "patterns_chart",
-           "transition_heatmap"]  # fmt: skip
+__all__ = [
+    "exit_step_chart",
+    "funnel_chart",
+    "path_flow_chart",
+    "patterns_chart",
+    "transition_heatmap",
+]

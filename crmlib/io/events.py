@@ -112,8 +112,10 @@ def sequences_from_lists(lists: list[list[str]], ids: list | None = None) -> Seq
 
 def _open_bytes(path: Path) -> bytes:
     if not path.is_file():
-        raise CrmInputError(f"Click-stream file not found: {path}. Give the path of an MSNBC "
-                            "style .seq file (plain or .xz compressed).")  # fmt: skip
+        raise CrmInputError(
+            f"Click-stream file not found: {path}. Give the path of an MSNBC "
+            "style .seq file (plain or .xz compressed)."
+        )
     if path.suffix == ".xz":
         with lzma.open(path, "rb") as fh:
             return fh.read()
@@ -140,15 +142,18 @@ def read_msnbc(path: str | Path, *, header_lines: int = MSNBC_HEADER_LINES) -> S
     raw = _open_bytes(Path(path)).replace(b"\r", b"")
     lines = raw.split(b"\n", header_lines)
     if len(lines) <= header_lines or len(lines) <= MSNBC_NAMES_LINE:
-        raise CrmInputError(f"{path} has fewer than {header_lines} header lines: not an MSNBC "
-                            "style file.")  # fmt: skip
+        raise CrmInputError(
+            f"{path} has fewer than {header_lines} header lines: not an MSNBC style file."
+        )
     names = lines[MSNBC_NAMES_LINE].decode("utf-8", "replace").split()
     body = np.frombuffer(lines[header_lines], dtype=np.uint8)
     kind = _BYTE_KIND[body]  # 1 digit, 2 line break, 0 blank, 3 anything else
     if (kind == 3).any():
         at = int(np.argmax(kind == 3))
-        raise CrmInputError(f"{path}: unexpected character {chr(body[at])!r} in the sessions "
-                            "(only codes, spaces and line breaks are allowed).")  # fmt: skip
+        raise CrmInputError(
+            f"{path}: unexpected character {chr(body[at])!r} in the sessions "
+            "(only codes, spaces and line breaks are allowed)."
+        )
     digit = kind == 1
     edges = np.flatnonzero(np.diff(digit.view(np.int8), prepend=0, append=0))
     starts, ends = edges[::2], edges[1::2]
@@ -164,8 +169,10 @@ def read_msnbc(path: str | Path, *, header_lines: int = MSNBC_HEADER_LINES) -> S
     empty = int((per_line == 0).sum()) - (1 if body.size == 0 or body[-1] == 10 else 0)
     lengths = per_line[per_line > 0]
     if values.size and (values.min() < 1 or values.max() > len(names)):
-        raise CrmInputError(f"{path}: category codes must be 1..{len(names)} (the header names "
-                            f"{len(names)}); found {values.min()}..{values.max()}.")  # fmt: skip
+        raise CrmInputError(
+            f"{path}: category codes must be 1..{len(names)} (the header names "
+            f"{len(names)}); found {values.min()}..{values.max()}."
+        )
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     notes = [f"{empty:,} empty line(s) skipped."] if empty > 0 else []
     return Sequences((values - 1).astype(np.int32), offsets, names, None, notes)
@@ -201,9 +208,11 @@ def sequences_from_events(
     need = [c for c in (session, event, time) if c]
     missing = [c for c in need if c not in events.columns]
     if missing:
-        raise CrmInputError(f"The event table has no column {missing}; found "
-                            f"{list(events.columns)}. Name the session, event and time "
-                            "columns.")  # fmt: skip
+        raise CrmInputError(
+            f"The event table has no column {missing}; found "
+            f"{list(events.columns)}. Name the session, event and time "
+            "columns."
+        )
     frame = events[need].dropna(subset=[session, event])
     dropped = len(events) - len(frame)
     if frame.empty:
@@ -213,13 +222,17 @@ def sequences_from_events(
     if time:
         t = pd.to_datetime(frame[time], errors="coerce")
         if t.isna().any():
-            raise CrmInputError(f"Column '{time}' has {int(t.isna().sum()):,} unreadable "
-                                "timestamps; fix or drop those rows.")  # fmt: skip
+            raise CrmInputError(
+                f"Column '{time}' has {int(t.isna().sum()):,} unreadable "
+                "timestamps; fix or drop those rows."
+            )
         order = np.lexsort((t.to_numpy(), sess_codes))  # stable: ties keep the input order
         tied = pd.DataFrame({"s": sess_codes, "t": t.to_numpy()}).duplicated().sum()
         if tied:
-            notes.append(f"{int(tied):,} events share a timestamp with an earlier event of the "
-                         "same session; they keep their input order.")  # fmt: skip
+            notes.append(
+                f"{int(tied):,} events share a timestamp with an earlier event of the "
+                "same session; they keep their input order."
+            )
     else:
         order = np.argsort(sess_codes, kind="stable")
     if dropped:
@@ -227,8 +240,9 @@ def sequences_from_events(
     ev_codes, ev_labels = pd.factorize(frame[event].astype(str).to_numpy()[order])
     lengths = np.bincount(sess_codes, minlength=len(sess_ids))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    return Sequences(ev_codes.astype(np.int32), offsets, [str(x) for x in ev_labels],
-                     pd.Index(sess_ids), notes)  # fmt: skip
+    return Sequences(
+        ev_codes.astype(np.int32), offsets, [str(x) for x in ev_labels], pd.Index(sess_ids), notes
+    )
 
 
 __all__ = ["Sequences", "read_msnbc", "sequences_from_events", "sequences_from_lists"]
