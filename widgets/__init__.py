@@ -11,6 +11,7 @@ from widgets.rule_explorer import RuleExplorerApp
 from widgets.segmentation_app import SegmentationApp
 
 __all__ = [
+    "EvaluationApp",
     "LifecycleApp",
     "NetworkApp",
     "OverviewApp",

@@ -1,0 +1,133 @@
+"""Evaluation app: metric, treated group, design, intervention date and pre-period pickers.
+
+Every change re-runs :func:`crmlib.notebook.evaluation.evaluate_before_after`, the function the
+static report uses, and redraws the effect headline (element id ``crm-effect``), the table,
+the chart and the summary.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+import pandas as pd
+
+from crmlib.analysis.intervention import EvaluationResult
+from crmlib.charts import error_box
+from crmlib.charts.intervention import evaluation_chart
+from crmlib.config import COUNTRY
+from crmlib.errors import CrmInputError
+from crmlib.notebook.evaluation import (
+    FORMATS,
+    BeforeAfter,
+    effect_table,
+    evaluate_before_after,
+    headline_effect,
+    summary_html,
+)
+from widgets.common import App, enable_offline_charts, live_chart
+
+METRIC_CHOICES = ("revenue", "orders", "active_customers", "aov", "repeat_rate", "retention")
+DESIGN_CHOICES = (("auto (from the data)", "auto"), ("time series", "time_series"),
+                  ("difference-in-differences", "did"))  # fmt: skip
+DRAWS = 400  # simulated paths per redraw: enough for a stable interval, fast to recompute
+
+
+def _table_html(result: EvaluationResult) -> str:
+    table = effect_table(result)
+    styled = table.style.hide(axis="index").format(
+        {k: v for k, v in FORMATS.items() if k in table.columns}, escape="html", na_rep=""
+    )
+    return f"<div id='crm-effect-table'>{styled.to_html()}</div>"
+
+
+class EvaluationApp(App):
+    """Interactive before/after evaluation of a (hypothetical) intervention.
+
+    Parameters
+    ----------
+    inputs : BeforeAfter
+        Weekly metrics per country and the transactions (see
+        :func:`crmlib.notebook.evaluation.before_after_inputs`).
+    intervention : str
+        Initial intervention date (snapped to the nearest week start).
+    metric, treated, pre_weeks, design
+        Initial choices, as in :func:`crmlib.notebook.evaluation.evaluate_before_after`.
+    """
+
+    def __init__(
+        self,
+        inputs: BeforeAfter,
+        *,
+        intervention: str,
+        metric: str = "revenue",
+        treated: str = "United Kingdom",
+        pre_weeks: int = 0,
+        design: str = "auto",
+    ) -> None:
+        enable_offline_charts()
+        self.inputs = inputs
+        weeks = inputs.weeks
+        options = [(f"{pd.Timestamp(w):%Y-%m-%d}", pd.Timestamp(w)) for w in weeks[8:]]
+        start = pd.Timestamp(intervention)
+        initial = min(options, key=lambda o: abs(o[1] - start))[1]
+        wide = {"description_width": "130px"}
+        self.date = W.SelectionSlider(
+            options=options, value=initial, description="intervention date",
+            continuous_update=False, style=wide, layout=W.Layout(width="520px"),
+        )  # fmt: skip
+        self.pre_weeks = W.IntSlider(
+            value=pre_weeks, min=0, max=len(weeks), description="pre-period weeks (0: all)",
+            continuous_update=False, style=wide, layout=W.Layout(width="520px"),
+        )  # fmt: skip
+        self.metric = W.Dropdown(options=METRIC_CHOICES, value=metric, description="metric")
+        groups = sorted(inputs.weekly[COUNTRY].unique())
+        self.treated = W.Dropdown(options=groups, value=treated, description="treated group")
+        self.design = W.Dropdown(options=DESIGN_CHOICES, value=design, description="design")
+        self.effect = W.HTML()
+        self.status = W.HTML()
+        self.table = W.HTML()
+        self.summary = W.HTML()
+        self.chart = live_chart()
+        for control in (self.date, self.pre_weeks, self.metric, self.treated, self.design):
+            control.observe(lambda _c: self.refresh(), names="value")
+        self.widget = W.VBox(
+            [
+                W.HBox([self.metric, self.treated, self.design]),
+                self.date,
+                self.pre_weeks,
+                self.status,
+                self.effect,
+                self.table,
+                self.chart,
+                self.summary,
+            ]
+        )
+        self.result: EvaluationResult | None = None
+        self.refresh()
+
+    def refresh(self) -> EvaluationResult | None:
+        """Re-evaluate with the current controls and redraw; None (and a message) on bad input."""
+        date = self.date.value
+        try:
+            result, reason = evaluate_before_after(
+                self.inputs, intervention=str(date.date()), metric=self.metric.value,
+                treated=self.treated.value, pre_weeks=self.pre_weeks.value,
+                design=self.design.value, draws=DRAWS,
+            )  # fmt: skip
+        except CrmInputError as exc:
+            self.status.value = error_box(str(exc))
+            self.effect.value = "<span id='crm-effect'>n/a</span>"
+            self.result = None
+            return None
+        self.result = result
+        self.status.value = f"<p class='crm-note'>Design: {html.escape(reason)}</p>"
+        label = html.escape(str(result.table["metric"].iloc[0]))
+        self.effect.value = (
+            f"<p>Effect on {label} from {date:%Y-%m-%d}: "
+            f"<b id='crm-effect'>{html.escape(headline_effect(result))}</b></p>"
+        )
+        self.table.value = _table_html(result)
+        self.chart.chart = evaluation_chart(result, intervention=date)
+        self.summary.value = summary_html(result)
+        return result
