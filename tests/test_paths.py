@@ -1,0 +1,119 @@
+"""Path analysis on hand-checkable sessions, and the path charts' specs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from crmlib.analysis.prefixspan import mine_sequences
+from crmlib.analysis.sequences import (
+    cap_sessions,
+    exit_by_step,
+    funnel,
+    path_flow,
+    path_tree,
+    sequence_rules,
+    top_paths,
+    transitions,
+)
+from crmlib.charts.paths import (
+    exit_step_chart,
+    funnel_chart,
+    path_flow_chart,
+    patterns_chart,
+    transition_heatmap,
+)
+from crmlib.errors import CrmInputError, EmptyResultError
+from crmlib.io.events import sequences_from_lists
+
+SESSIONS = [["a", "b", "c"], ["a", "c"], ["b"], ["a", "b", "b", "c"]]
+
+
+@pytest.fixture
+def seqs():
+    return sequences_from_lists(SESSIONS)
+
+
+def test_transitions_with_entry_and_exit(seqs):
+    t = transitions(seqs).set_index(["from", "to"])
+    assert t.loc[("(start)", "a"), "count"] == 3
+    assert t.loc[("(start)", "b"), "probability"] == pytest.approx(0.25)
+    assert t.loc[("a", "b"), "probability"] == pytest.approx(2 / 3)
+    assert t.loc[("b", "(exit)"), "count"] == 1  # the one-page session
+    assert t.loc[("b", "b"), "count"] == 1
+    assert t.loc[("c", "(exit)"), "probability"] == 1.0
+    assert t["count"].sum() == sum(len(s) + 1 for s in SESSIONS)
+
+
+def test_exit_by_step(seqs):
+    e = exit_by_step(seqs, max_step=3)
+    assert e["sessions"].tolist() == [4, 3, 2]
+    assert e["exits"].tolist() == [1, 1, 1]  # the 4-step session is still going after step 3
+    assert e["exit_probability"].tolist() == pytest.approx([0.25, 1 / 3, 0.5])
+
+
+def test_path_tree_drop_off_and_start_page(seqs):
+    tree = path_tree(seqs, depth=2).set_index("path")
+    assert tree.loc["a", ["sessions", "exits"]].tolist() == [3, 0]
+    assert tree.loc["b", ["sessions", "exits"]].tolist() == [1, 1]
+    assert tree.loc["a > c", ["sessions", "exits", "parent"]].tolist() == [1, 1, "a"]
+    started = path_tree(seqs, depth=3, start="a")
+    assert set(started["path"]) == {"a", "a > b", "a > c", "a > b > c", "a > b > b"}
+    with pytest.raises(CrmInputError, match="Unknown start page"):
+        path_tree(seqs, start="zzz")
+
+
+def test_top_paths_and_funnel(seqs):
+    top = top_paths(sequences_from_lists([*SESSIONS, ["b"]]))
+    assert top.iloc[0].tolist() == ["b", 1, 2, 0.4, "b"]
+    f = funnel(seqs, ["a", "b", "c"])
+    assert f["sessions"].tolist() == [3, 2, 2]
+    assert f["share_of_previous"].tolist() == pytest.approx([1, 2 / 3, 1])
+    assert funnel(seqs, ["c", "a"])["sessions"].tolist() == [3, 0]  # order matters
+    with pytest.raises(CrmInputError, match="Unknown funnel step"):
+        funnel(seqs, ["a", "nope"])
+
+
+def test_sequence_rules_confidence_and_lift(seqs):
+    rules = sequence_rules(mine_sequences(seqs, min_support=2, max_length=3)).set_index("rule")
+    assert rules.loc["a then b", "confidence"] == pytest.approx(2 / 3)
+    assert rules.loc["a then b", "lift"] == pytest.approx((2 / 3) / (3 / 4))
+    assert rules.loc["a > b then c", "confidence"] == 1.0
+
+
+def test_cap_cuts_long_sessions_with_a_note():
+    capped = cap_sessions(sequences_from_lists([["x"] * 3000, ["y"]]), 10)
+    assert capped.lengths().tolist() == [10, 1]
+    assert "longer than 10 events" in capped.notes[-1]
+
+
+def test_single_category_and_no_events():
+    one = sequences_from_lists([["home"], ["home", "home"]])
+    t = transitions(one).set_index(["from", "to"])["count"].to_dict()
+    assert t == {("(start)", "home"): 2, ("home", "(exit)"): 2, ("home", "home"): 1}
+    with pytest.raises(EmptyResultError):
+        transitions(sequences_from_lists([[]]))
+
+
+def test_flow_ranks_and_pools_other_pages(seqs):
+    nodes, links = path_flow(path_tree(seqs, depth=3), top_pages=1)
+    step1 = nodes[nodes["step"] == 1].set_index("page")
+    assert step1.loc["a", "rank"] == 0 and step1.loc["(other)", "sessions"] == 1
+    assert links[(links["step"] == 1) & (links["target"] == "b")]["sessions"].item() == 2
+
+
+def test_chart_specs(seqs):
+    tree = path_tree(seqs, depth=3)
+    flow = path_flow_chart(*path_flow(tree)).to_dict()
+    assert [layer["mark"]["type"] for layer in flow["layer"]] == ["rule", "circle", "text"]
+    heat = transition_heatmap(transitions(seqs)).to_dict()
+    assert heat["layer"][0]["encoding"]["color"]["field"] == "probability"
+    patterns = mine_sequences(seqs, min_support=2)
+    spec = patterns_chart(patterns, sliders=True).to_dict()
+    assert {p["name"] for p in spec["params"]} == {"min_support", "max_length"}
+    assert exit_step_chart(exit_by_step(seqs)).to_dict()["mark"]["type"] == "bar"
+    assert funnel_chart(funnel(seqs, ["a", "c"])).to_dict()["encoding"]["y"]["sort"] is None
+    empty = patterns_chart(patterns.iloc[0:0]).to_dict()
+    assert "No patterns" in str(empty["datasets"])
+    with pytest.raises(CrmInputError, match="no column"):
+        transition_heatmap(pd.DataFrame({"from": ["a"]}))
