@@ -32,7 +32,7 @@ def _period_start(dates: pd.Series, freq: str) -> pd.Series:
         raise CrmInputError(f"Unknown period {freq!r}; use one of {', '.join(FREQUENCIES)}.")
     if freq == "W":  # weeks start on Monday
         day = dates.dt.normalize()
-        return day - pd.to_timedelta(day.dt.dayofweek, unit="D")
+        return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     return dates.dt.to_period(freq).dt.start_time
 
 
