@@ -37,6 +37,7 @@ from crmlib.io import customer_rows, load_transactions
 from crmlib.notebook import setup, show_cleaning
 from crmlib.notebook.lifecycle import (
     show_alerts,
+    show_alive,
     show_btyd,
     show_cohorts,
     show_stages,
@@ -63,16 +64,20 @@ cohorts = show_cohorts(data, period)
 
 # %% [markdown]
 # ## Early warning
+#
+# Customers overdue against their own rhythm, ranked by value at risk, with their BG/NBD
+# P(alive) and how much it fell in the last 30 days. Pick a customer to see their history.
 
 # %%
+alive, alive_fit = show_alive(data)
 if interactive:
     from widgets import LifecycleApp
 
-    app = LifecycleApp(data, rules=stage_rules, threshold=alert_threshold)
+    app = LifecycleApp(data, rules=stage_rules, threshold=alert_threshold, alive=(alive, alive_fit))
     display(app)  # noqa: F821
     alerts = app.current
 else:
-    alerts = show_alerts(data, alert_threshold, stage_rules)
+    alerts = show_alerts(data, alert_threshold, stage_rules, alive)
 
 # %% [markdown]
 # ## Value over time: BG/NBD, P(alive) and CLV
@@ -95,6 +100,8 @@ telco = show_survival_and_churn(str(PROJECT_ROOT / contracts), folds, seed)
 record("stage_counts_last", {k: int(v) for k, v in stages["last"].items()})
 record("transition_rows", stages["matrix"].sum(axis=1).to_dict())
 record("alerts", len(alerts))
+record("alerts_with_p_alive", int(alerts["p_alive"].notna().sum()) if len(alerts) else 0)
+record("alive_fit", {k: getattr(alive_fit, k) for k in ("r", "alpha", "a", "b")})
 record("holdout_predicted", value["diagnostic"].predicted_total)
 record("holdout_actual", value["diagnostic"].actual_total)
 record("holdout_relative_error", value["diagnostic"].relative_error)
@@ -102,4 +109,7 @@ record("holdout_mae", value["diagnostic"].mae)
 record("churn_rate", telco["churn_rate"])
 record("best_auc", float(telco["models"].scores["auc_mean"].max()))
 record("logrank_p", telco["km"].logrank_p)
+record(
+    "cox_hazard_ratios", telco["cox"].set_index(["covariate", "level"])["hazard_ratio"].to_dict()
+)
 record("median_tenure", telco["km"].summary.set_index("group")["median"].to_dict())

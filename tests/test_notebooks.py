@@ -180,6 +180,9 @@ def test_lifecycle_records(built, tmp_path):
     assert records["logrank_p"] < 0.001
     assert records["median_tenure"]["Month-to-month"] == 35
     assert records["alerts"] > 0
+    assert records["alerts_with_p_alive"] == records["alerts"]  # every alert carries P(alive)
+    hr = records["cox_hazard_ratios"]
+    assert hr["Contract Two year"] < hr["Contract One year"] < 1  # longer contracts stay longer
     # BG/NBD on CDNOW master, 39-week calibration: at least as good as lifetimes' 10–14 %
     assert records["holdout_actual"] > 10_000
     assert abs(records["holdout_relative_error"]) <= 0.14

@@ -220,21 +220,23 @@ def split_columns(x: pd.DataFrame) -> tuple[list[str], list[str]]:
     return [c for c in x.columns if c not in numeric], numeric
 
 
-def _logistic(categorical, numeric, drop=None):
+def _logistic(categorical, numeric, drop=None, logs=()):
+    """One-hot + standardised numbers (+ standardised log1p of the columns in ``logs``)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
     encoder = (
         OneHotEncoder(handle_unknown="ignore")
         if drop is None
         else OneHotEncoder(drop=drop, handle_unknown="ignore")
     )
-    prep = ColumnTransformer(
-        [("cat", encoder, categorical), ("num", StandardScaler(), numeric)],
-        verbose_feature_names_out=False,
-    )
+    parts = [("cat", encoder, categorical), ("num", StandardScaler(), numeric)]
+    if logs:
+        log1p = make_pipeline(FunctionTransformer(np.log1p), StandardScaler())
+        parts.append(("log", log1p, list(logs)))
+    prep = ColumnTransformer(parts, verbose_feature_names_out=False)
     return make_pipeline(prep, LogisticRegression(max_iter=2000))
 
 
@@ -256,10 +258,13 @@ def _boosting(categorical, numeric, seed):
         verbose_feature_names_out=False,
     )
     mask = [True] * len(categorical) + [False] * len(numeric)
+    # shallow trees, slow learning: churn tables are small and mostly additive (Telco AUC
+    # 0.843 with 15-leaf trees at rate 0.05, 0.849 with depth-2 trees at rate 0.02)
     model = HistGradientBoostingClassifier(
-        learning_rate=0.05,
-        max_iter=200,
-        max_leaf_nodes=15,
+        learning_rate=0.02,
+        max_iter=400,
+        max_depth=2,
+        min_samples_leaf=50,
         categorical_features=mask,
         random_state=seed,
     )
@@ -373,6 +378,9 @@ def churn_models(
             f"{folds}-fold cross-validation needs at least {folds}. Use fewer folds or more data."
         )
     categorical, numeric = split_columns(x)
+    # amounts and durations are skewed: the logistic model also sees their log (Telco AUC
+    # 0.845 -> 0.850 in 5-fold CV)
+    skewed = [c for c in numeric if (x[c] >= 0).all() and x[c].nunique() > 2]
     if numeric and x[numeric].isna().any().any():
         bad = [c for c in numeric if x[c].isna().any()]
         raise CrmInputError(
@@ -383,7 +391,7 @@ def churn_models(
     for c in categorical:
         x[c] = x[c].astype("string").fillna("(missing)").astype(object)
     models = {
-        "logistic regression": lambda: _logistic(categorical, numeric),
+        "logistic regression": lambda: _logistic(categorical, numeric, logs=skewed),
         "gradient boosting": lambda: _boosting(categorical, numeric, seed),
     }
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)

@@ -6,14 +6,16 @@ from typing import Any
 
 import pandas as pd
 
+from crmlib import config as C
 from crmlib.analysis.churn import churn_models, prepare_churn_table, read_telco
 from crmlib.analysis.lifecycle import customer_stages, stage_counts, transition_matrix
 from crmlib.analysis.retention import cohort_retention, early_warning
-from crmlib.analysis.survival import kaplan_meier
+from crmlib.analysis.survival import cox_model, kaplan_meier
 from crmlib.charts import empty_state, notes
 from crmlib.charts.lifecycle import (
     calibration_chart,
     cohort_chart,
+    flow_chart,
     stage_chart,
     survival_chart,
     transition_chart,
@@ -36,6 +38,11 @@ def show_stages(data: pd.DataFrame, period: str, rules: dict | None) -> dict[str
     counts = stage_counts(stages)
     matrix = transition_matrix(stages)
     show(stage_chart(counts), transition_chart(matrix))
+    periods = sorted(stages["period"].unique())
+    if len(periods) >= 2:
+        before, after = periods[-2], periods[-1]
+        show(flow_chart(transition_matrix(stages, period=before), before=str(before),
+                        after=str(after)))  # fmt: skip
     last = counts.iloc[-1]
     table = pd.DataFrame(
         {
@@ -55,16 +62,46 @@ def show_cohorts(data: pd.DataFrame, period: str) -> pd.DataFrame:
     return table
 
 
-def show_alerts(data: pd.DataFrame, threshold: float, rules: dict | None) -> pd.DataFrame:
+def alive_scores(data: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
+    """BG/NBD P(alive) of every customer (cached on disk by a hash of the orders)."""
+    from crmlib.analysis.alive import alive_table
+    from crmlib.cache import cached, fingerprint
+
+    cols = data[[C.CUSTOMER_ID, C.ORDER_DATE]]
+    key = fingerprint("alive", int(pd.util.hash_pandas_object(cols, index=False).sum()))
+    return cached("alive", key, lambda: alive_table(data))
+
+
+def show_alive(data: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
+    """Fit BG/NBD on all customers; say what it found and how P(alive) is spread."""
+    table, fit = alive_scores(data)
+    dropout = fit.a / (fit.a + fit.b)
+    low = int((table["p_alive"] < 0.5).sum())
+    show(notes([
+        f"BG/NBD on {fit.n_customers:,} customers (weeks): r = {fit.r:.3f}, α = {fit.alpha:.3f}, "
+        f"a = {fit.a:.4f}, b = {fit.b:.3f}; chance of dropping out after a purchase "
+        f"{dropout:.2%}.",
+        f"{low:,} customers have P(alive) below 0.5; "
+        f"{int((table['p_alive_drop'] > 0.05).sum()):,} lost more than 0.05 in 30 days.",
+        *(["The model sees almost no dropout in this history, so P(alive) stays near 1; "
+           "the gap rule below carries the warning."] if dropout < 0.01 else []),
+    ]))  # fmt: skip
+    return table, fit
+
+
+def show_alerts(
+    data: pd.DataFrame, threshold: float, rules: dict | None, alive: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The ranked early-warning list (pseudonymised), or the empty state."""
-    alerts = early_warning(data, threshold=threshold, rules=rules or None)
+    alerts = early_warning(data, threshold=threshold, rules=rules or None, alive=alive)
     if alerts.empty:
         show(empty_state("No customer crosses the alert threshold."))
         return alerts
     show(notes([f"{len(alerts):,} customers alerted; value at risk "
                 f"{alerts['value_at_risk'].sum():,.0f}."]))  # fmt: skip
     cols = ["customer_id", "reason", "days_since_last_order", "value_at_risk"]
-    show_table(alerts[cols].head(25), formats={"value_at_risk": "{:,.0f}"})
+    cols += ["p_alive"] if "p_alive" in alerts.columns else []
+    show_table(alerts[cols].head(25), formats={"value_at_risk": "{:,.0f}", "p_alive": "{:.2f}"})
     return alerts
 
 
@@ -80,7 +117,11 @@ def show_survival_and_churn(path: str, folds: int, seed: int) -> dict[str, Any]:
     show_table(models.scores, formats={"auc_mean": "{:.3f}", "auc_sd": "{:.3f}"})
     show(calibration_chart(models.calibration))
     show(notes(list(models.drivers["sentence"].head(6))))
-    return {"km": km, "models": models, "churn_rate": float(frame["Churn"].mean())}
+    cox = cox_model(frame, "tenure", "Churn", ["Contract", "InternetService", "MonthlyCharges"])
+    show(notes(["Cox proportional hazards (hazard ratio > 1: leaves sooner), 95 % intervals:"]))
+    show_table(cox, formats={c: "{:.3f}" for c in ("hazard_ratio", "ci_lower", "ci_upper")}
+               | {"p": "{:.2g}"})  # fmt: skip
+    return {"km": km, "models": models, "cox": cox, "churn_rate": float(frame["Churn"].mean())}
 
 
 def show_btyd(
