@@ -74,7 +74,7 @@ def compare(
     name : str
         Corpus name shown in the table.
     limit : int, optional
-        Evaluate at most this many held-out rows (first ones by position), to bound run time.
+        Evaluate a fixed random sample of this many held-out rows, to bound run time.
 
     Returns
     -------
@@ -85,8 +85,8 @@ def compare(
     from crmlib.text.train import is_test_row
 
     test = corpus[is_test_row(corpus["text"])]
-    if limit is not None:
-        test = test.iloc[:limit]
+    if limit is not None and len(test) > limit:
+        test = test.sample(n=limit, random_state=0)
     texts, y = test["text"].tolist(), test["y"].to_numpy()
     split = (
         f"held-out 30 % of rows by MD5 of the text ({len(test):,} rows; models trained on the rest)"

@@ -5,7 +5,7 @@ negator (不, 没, 别, 无 …) up to two characters before a word flips it and
 less negative than 差 is, 不差 is only mildly positive). Clauses after a contrast word (但是, 不过,
 可是 …, or "but", "however") weigh double, those before it (虽然 …) half. The English side
 delegates to VADER's lexicon and rules (``vaderSentiment``), which already handles negation,
-intensifiers and "but".
+intensifiers and "but", with a few review words it lacks added (:data:`EXTRA_EN`).
 
 Output scores are in [-1, 1]; 0 means no sentiment word was found.
 """
@@ -117,6 +117,13 @@ def lexicon_scores_zh(texts: list[str]) -> np.ndarray:
     return out
 
 
+# Review words VADER's general lexicon lacks, on its −4..4 valence scale.
+EXTRA_EN: dict[str, float] = {
+    "slow": -1.5, "late": -1.2, "flimsy": -1.8, "overpriced": -1.8, "refund": -1.0,
+    "returned": -1.0, "returning": -1.2, "cheaply": -1.4, "unflattering": -1.8, "scratchy": -1.3,
+    "pricey": -0.8, "stale": -1.6, "soggy": -1.6, "bland": -1.4, "faulty": -2.0, "leaked": -1.4,
+    "comfy": 1.8, "sturdy": 1.3, "tasty": 2.0, "fast": 1.0, "prompt": 1.0, "durable": 1.4,
+}  # fmt: skip
 _VADER = None
 
 
@@ -136,4 +143,5 @@ def lexicon_scores_en(texts: list[str]) -> np.ndarray:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         _VADER = SentimentIntensityAnalyzer()
+        _VADER.lexicon.update(EXTRA_EN)
     return np.array([_VADER.polarity_scores(t)["compound"] for t in texts], dtype=float)
