@@ -55,6 +55,10 @@ EMBEDDED_DATA: dict[str, Path] = {
     "online_retail": DATA_DIR / "online_retail.csv.gz",
     "online_retail_sample": DATA_DIR / "online_retail_sample.csv.gz",
     "groceries": DATA_DIR / "groceries" / "groceries.csv.gz",
+    "womens_clothing_reviews": (
+        DATA_DIR / "womens_clothing_reviews" / "womens_clothing_reviews.csv.gz"
+    ),
+    "waimai_10k": DATA_DIR / "waimai_10k" / "waimai_10k.csv",
     "hillstrom": DATA_DIR / "hillstrom" / "hillstrom.csv.gz",
     "msnbc": DATA_DIR / "msnbc" / "msnbc990928.seq.xz",
 }

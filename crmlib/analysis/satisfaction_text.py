@@ -115,8 +115,23 @@ def prepare_feedback(
     if (s := _column(frame, customer_id, "customer_id")) is not None:
         out[CUSTOMER_ID] = pseudonymise(s)
     for seg in segments:
-        out[seg] = _column(frame, seg, "segment").astype("string").fillna("(missing)")
+        out[seg] = segment_labels(_column(frame, seg, "segment"))
     return out.reset_index(drop=True), notes
+
+
+def segment_labels(values: pd.Series, *, max_levels: int = 12, width: int = 10) -> pd.Series:
+    """Segment values as text; a numeric column with many values becomes bands ("30–39").
+
+    Returns
+    -------
+    pandas.Series of str, same index; blanks become "(missing)".
+    """
+    num = pd.to_numeric(values, errors="coerce")
+    if num.notna().mean() > 0.9 and num.nunique() > max_levels:
+        low = (num // width * width).astype("Int64")
+        text = low.astype("string") + "–" + (low + width - 1).astype("string")
+        return text.fillna("(missing)").astype(object)
+    return values.astype("string").fillna("(missing)").astype(object)
 
 
 @dataclass
