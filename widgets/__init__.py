@@ -8,6 +8,7 @@ from widgets.lifecycle_app import LifecycleApp
 from widgets.overview_app import OverviewApp
 from widgets.paths_app import NetworkApp, PathsApp
 from widgets.rule_explorer import RuleExplorerApp
+from widgets.satisfaction_app import SatisfactionApp
 from widgets.segmentation_app import SegmentationApp
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "OverviewApp",
     "PathsApp",
     "RuleExplorerApp",
+    "SatisfactionApp",
     "SegmentationApp",
 ]

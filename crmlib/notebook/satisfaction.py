@@ -1,0 +1,184 @@
+"""Notebook helpers of the satisfaction analysis: load, score, evaluate, themes, drivers.
+
+Heavy steps (comment pipeline, baseline comparison) are cached on disk by a fingerprint of the
+input file and the parameters, so an app kernel loads them instead of recomputing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from crmlib.analysis.satisfaction import compare_segments, csat, mean_rating, nps, score_by
+from crmlib.analysis.satisfaction_text import (
+    NPS_SCORE,
+    RATING,
+    RECOMMEND,
+    CommentAnalysis,
+    analyse_comments,
+    driver_table,
+    prepare_feedback,
+    read_feedback,
+    sentiment_distribution,
+)
+from crmlib.cache import cached, file_fingerprint, fingerprint
+from crmlib.charts import cards, notes
+from crmlib.charts.satisfaction import (
+    coherence_chart,
+    driver_chart,
+    score_interval_chart,
+    sentiment_histogram,
+    topic_chart,
+)
+from crmlib.notebook import show, show_table
+from crmlib.privacy import privacy_note
+
+PCT = "{:.1%}"
+DRIVER_FORMATS = {"share": PCT, "mean_sentiment": "{:+.2f}", "negative_share": PCT,
+                  "mean_score": "{:.2f}", "score_gap": "{:+.2f}", "impact": "{:+.3f}"}  # fmt: skip
+
+
+def load_feedback(source: str, columns: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
+    """Read and map a feedback file (``columns``: keyword arguments of ``prepare_feedback``;
+    empty strings mean "no such column")."""
+    raw, note = read_feedback(source)
+    given = {k: (v or None) for k, v in columns.items() if k != "segments"}
+    segments = [s for s in columns.get("segments", []) if s]
+    frame, messages = prepare_feedback(raw, segments=segments, **given)
+    return frame, [note, *messages] if note else messages
+
+
+def _source_key(source: str) -> Any:
+    from crmlib.io.readers import resolve_source
+
+    return file_fingerprint(resolve_source(source))
+
+
+def comment_analysis(
+    feedback: pd.DataFrame, source: str, params: dict[str, Any]
+) -> CommentAnalysis:
+    """:func:`analyse_comments` on the feedback, cached by file and parameters."""
+    key = fingerprint("satisfaction-comments", _source_key(source), params,
+                      list(feedback.columns), len(feedback))  # fmt: skip
+    return cached("satisfaction", key, lambda: analyse_comments(feedback, **params))
+
+
+def show_scores(feedback: pd.DataFrame, segments: Sequence[str], k: int) -> dict[str, Any]:
+    """Headline NPS / CSAT / mean rating / recommend share with intervals, then by segment."""
+    out: dict[str, Any] = {}
+    head = {}
+    if RATING in feedback.columns and feedback[RATING].notna().any():
+        r, m = csat(feedback[RATING].dropna()), mean_rating(feedback[RATING].dropna())
+        out["csat"], out["mean_rating"] = r, m
+        head["CSAT (4–5 of 5)"] = f"{r['csat']:.1%} ({r['ci_low']:.1%}–{r['ci_high']:.1%})"
+        head["Mean rating"] = f"{m['mean']:.2f} ({m['ci_low']:.2f}–{m['ci_high']:.2f})"
+    if NPS_SCORE in feedback.columns and feedback[NPS_SCORE].notna().any():
+        r = nps(feedback[NPS_SCORE].dropna())
+        out["nps"] = r
+        head["NPS"] = f"{r['nps']:+.0f} ({r['ci_low']:+.0f} to {r['ci_high']:+.0f})"
+    if RECOMMEND in feedback.columns and feedback[RECOMMEND].notna().any():
+        r = csat(feedback[RECOMMEND].dropna(), top=1)
+        out["recommend"] = r
+        head["Would recommend"] = f"{r['csat']:.1%} ({r['ci_low']:.1%}–{r['ci_high']:.1%})"
+    head["Responses"] = f"{len(feedback):,}"
+    show(cards(head), notes(["Figures in brackets are 95 % confidence intervals."]))
+    metric, column = ("csat", RATING) if RATING in feedback.columns else ("nps", NPS_SCORE)
+    if column not in feedback.columns:
+        return out
+    for seg in segments:
+        table, note = score_by(feedback, column, metric=metric, by=seg, k=k)
+        show(score_interval_chart(table, title=f"{metric.upper()} by {seg}",
+                                  value_title=f"{metric.upper()} with 95 % interval"))  # fmt: skip
+        comparison = compare_segments(feedback, column, seg, metric=metric, k=k)
+        show_table(comparison[["group", "n", "value", "rest", "difference", "ci_low", "ci_high",
+                               "p_adjusted", "note"]],
+                   formats={c: "{:.3f}" for c in ("value", "rest", "difference", "ci_low",
+                                                  "ci_high", "p_adjusted")})  # fmt: skip
+        show(notes([note, "Each segment is compared with all other responses; p-values are "
+                    "Holm-adjusted over the segments."]))  # fmt: skip
+        out[f"by_{seg}"] = table
+    return out
+
+
+def sentiment_accuracy(limit: int) -> pd.DataFrame:
+    """Our sentiment vs VADER / SnowNLP on the held-out rows of the development corpora."""
+    from crmlib.text.evaluate import compare
+    from crmlib.text.train import clothing_corpus, waimai_corpus
+
+    def run() -> pd.DataFrame:
+        return pd.concat([
+            compare(clothing_corpus(), "en", name="Women's Clothing (rating 4–5 vs 1–2)",
+                    limit=limit),
+            compare(waimai_corpus(), "zh", name="waimai_10k (label)", limit=limit),
+        ], ignore_index=True)  # fmt: skip
+
+    return cached("satisfaction", fingerprint("sentiment-accuracy", limit), run)
+
+
+def show_sentiment_accuracy(limit: int) -> pd.DataFrame:
+    """Table of accuracy / macro-F1 / ROC AUC with the split used."""
+    table = sentiment_accuracy(limit)
+    cols = ["corpus", "method", "rows", "accuracy", "macro_f1", "auc", "predicted_positive",
+            "actual_positive"]  # fmt: skip
+    show_table(table[[c for c in cols if c in table.columns]],
+               formats={c: "{:.3f}" for c in cols[3:]})  # fmt: skip
+    show(notes([
+        "Split: " + str(table["split"].iloc[0]) + ". The models were trained on the other 70 % "
+        "of Women's Clothing + VADER's Amazon snippets (English) and of waimai_10k + SnowNLP's "
+        "shopping reviews (Chinese), each corpus and class weighted equally.",
+        "Positive = score above 0 for ours, compound above 0.05 for VADER, above 0.5 for "
+        "SnowNLP. Macro-F1 and AUC matter more than accuracy: the corpora are imbalanced.",
+    ]))  # fmt: skip
+    return table
+
+
+def accuracy_records(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """``{"<corpus> | <method>": {accuracy, macro_f1, auc}}`` for the notebook's record."""
+    metrics = table.dropna(subset=["auc"]) if "auc" in table.columns else table.iloc[:0]
+    return {
+        f"{r.corpus} | {r.method}": {m: round(float(getattr(r, m)), 4)
+                                     for m in ("accuracy", "macro_f1", "auc")}
+        for r in metrics.itertuples()
+    }  # fmt: skip
+
+
+def show_comments(result: CommentAnalysis, feedback_notes: Sequence[str]) -> None:
+    """Sentiment distribution, languages, and the notes about skipped or cut comments."""
+    c = result.comments
+    show(sentiment_histogram(sentiment_distribution(c)))
+    langs = c["language"].value_counts().to_dict()
+    show(notes([
+        *feedback_notes, *result.notes,
+        f"{len(c):,} comments scored: " + ", ".join(f"{k} {v:,}" for k, v in langs.items()) + ".",
+        f"{(c['label'] == 'negative').mean():.1%} negative. Phone numbers, e-mail addresses and "
+        "ID-card-like numbers are replaced before anything is shown. " + privacy_note(),
+    ]))  # fmt: skip
+
+
+def show_themes(result: CommentAnalysis, segments: Sequence[str]) -> None:
+    """Topics with the coherence choice, keywords per segment, and category coverage."""
+    from crmlib.text.themes import keywords_by_group, token_lists
+
+    show(topic_chart(result.topics), coherence_chart(result.topic_choice))
+    show_table(result.topics, formats={"coherence": "{:.2f}"})
+    c = result.comments
+    if segments:
+        tokens = token_lists(c["text"], c["language"])
+        show_table(keywords_by_group(tokens, c[segments[0]]))
+    cats = c["category"].value_counts().rename_axis("category").reset_index(name="comments")
+    show_table(cats)
+    show(notes([f"Complaint categories cover {result.coverage:.1%} of comments "
+                "(keyword taxonomy; override it with the taxonomy parameter)."]))  # fmt: skip
+
+
+def show_drivers(result: CommentAnalysis, score: str | None) -> dict[str, pd.DataFrame]:
+    """Driver tables by category and by topic, with redacted example comments."""
+    out = {}
+    for by in ("category", "topic"):
+        table = driver_table(result.comments, by=by, score=score)
+        show(driver_chart(table, title=f"What drives low scores, by {by}"))
+        show_table(table, formats=DRIVER_FORMATS)
+        out[by] = table
+    return out
