@@ -110,6 +110,7 @@ record("churn_rate", telco["churn_rate"])
 record("best_auc", float(telco["models"].scores["auc_mean"].max()))
 record("logrank_p", telco["km"].logrank_p)
 record(
-    "cox_hazard_ratios", telco["cox"].set_index(["covariate", "level"])["hazard_ratio"].to_dict()
+    "cox_hazard_ratios",
+    {f"{r.covariate} {r.level}".strip(): r.hazard_ratio for r in telco["cox"].itertuples()},
 )
 record("median_tenure", telco["km"].summary.set_index("group")["median"].to_dict())
