@@ -37,7 +37,7 @@ top_products: int = 60  # products in the co-purchase network
 min_baskets: int = 200  # orders holding both products that link them (metrics use these)
 link_weight: int = 250  # link weight drawn first (the slider goes down to min_baskets)
 max_customers: int = 200  # most active customers in the customer network
-min_shared: int = 10  # distinct products two customers share to be linked
+min_shared: int = 30  # distinct products two customers share to be linked
 seed: int = 0  # seed of Louvain, layouts and betweenness samples
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
 # fmt: on

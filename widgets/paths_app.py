@@ -182,7 +182,7 @@ class NetworkApp(App):
         edges = self.view.edges(self.weight.value)
         self.chart.chart = network_graph(self.view.nodes(), edges, title=self.title)
         self.count.value = (
-            f"<b><span id='crm-link-count'>{len(edges):,}</span></b> links of "
+            f"<b><span id='crm-link-count'>{len(edges):,}</span></b> links drawn of "
             f"{len(self.view.network.edges):,} (weight ≥ "
             f"{html.escape(str(self.weight.value))})"
         )

@@ -339,13 +339,20 @@ def network_layout(network: Network, *, seed: int = 0) -> pd.DataFrame:
     return layout.rename(columns={"item": "node"})
 
 
-def placed_edges(network: Network, layout: pd.DataFrame, min_weight: float = 0) -> pd.DataFrame:
-    """Edges at or above ``min_weight`` with both ends' positions (``x``, ``y``, ``x2``,
-    ``y2``), heaviest first: what a network chart draws."""
+def placed_edges(
+    network: Network, layout: pd.DataFrame, min_weight: float = 0, top: int | None = None
+) -> pd.DataFrame:
+    """Edges at or above ``min_weight`` (the ``top`` heaviest when given) with both ends'
+    positions (``x``, ``y``, ``x2``, ``y2``), heaviest first: what a network chart draws.
+    ``attrs["total"]`` counts the edges at or above ``min_weight`` before ``top``."""
     where = layout.set_index("node")[["x", "y"]]
     edges = network.edges[network.edges["weight"] >= min_weight]
     edges = edges.join(where, on="source").join(where.add_suffix("2"), on="target")
-    return edges.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
+    edges = edges.sort_values("weight", ascending=False, kind="stable").reset_index(drop=True)
+    total = len(edges)
+    edges = edges.head(top) if top is not None else edges
+    edges.attrs["total"] = total
+    return edges
 
 
 __all__ = [

@@ -15,7 +15,7 @@ import pandas as pd
 from crmlib.errors import CrmInputError, EmptyResultError
 from crmlib.io.events import Sequences
 
-START, EXIT = "(start)", "(exit)"
+START, EXIT, OTHER = "(start)", "(exit)", "(other)"
 
 
 def cap_sessions(seqs: Sequences, max_events: int | None = 100) -> Sequences:
@@ -141,6 +141,30 @@ def transitions(seqs: Sequences) -> pd.DataFrame:
     return out.sort_values(["from", "count"], ascending=[True, False], kind="stable").reset_index(
         drop=True
     )
+
+
+def top_transitions(trans: pd.DataFrame, *, top: int = 16) -> pd.DataFrame:
+    """Transitions among the ``top`` busiest events; the rest pooled as "(other)".
+
+    Parameters
+    ----------
+    trans : pandas.DataFrame
+        :func:`transitions` output.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same columns, probabilities recomputed over the pooled rows (so a heatmap of thousands
+        of products stays readable).
+    """
+    busy = trans[~trans["from"].isin([START])].groupby("from")["count"].sum()
+    keep = set(busy.nlargest(top).index) | {START, EXIT}
+    if len(keep) >= len(busy) + 2:
+        return trans
+    pooled = trans.assign(**{c: trans[c].where(trans[c].isin(keep), OTHER) for c in ("from", "to")})
+    out = pooled.groupby(["from", "to"], as_index=False)["count"].sum()
+    out["probability"] = out["count"] / out.groupby("from")["count"].transform("sum")
+    return out
 
 
 def exit_by_step(seqs: Sequences, *, max_step: int = 20) -> pd.DataFrame:
@@ -396,5 +420,6 @@ __all__ = [
     "purchase_sequences",
     "sequence_rules",
     "top_paths",
+    "top_transitions",
     "transitions",
 ]

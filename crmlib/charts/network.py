@@ -76,7 +76,13 @@ def network_graph(
         .mark_text(align="left", dx=8, dy=-6, fontSize=10)
         .encode(x=x, y=y, text="node:N")
     )
-    note = f"{len(edges):,} links drawn; colour = community, size = PageRank"
+    total = edges.attrs.get("total", len(edges))
+    drawn = (
+        f"{len(edges):,} links drawn"
+        if total == len(edges)
+        else (f"the {len(edges):,} strongest of {total:,} links drawn")
+    )
+    note = f"{drawn}; colour = community, size = PageRank"
     chart = network_chart([lines, dots, labels], alt.Title(title, subtitle=note))
     return chart.add_params(weight) if weight is not None else chart
 

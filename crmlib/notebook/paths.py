@@ -32,6 +32,7 @@ from crmlib.analysis.sequences import (
     purchase_sequences,
     sequence_rules,
     top_paths,
+    top_transitions,
     transitions,
 )
 from crmlib.cache import cached, file_fingerprint, fingerprint
@@ -50,6 +51,7 @@ from crmlib.io.events import Sequences, read_msnbc, sequences_from_events
 from crmlib.notebook import show, show_table
 from crmlib.privacy import privacy_note
 
+MAX_LINKS = 1500  # links drawn at most (a browser draws more slowly, and nobody reads them)
 RULE_COLUMNS = ["rule", "sequences", "support", "confidence", "lift"]
 FORMATS = {
     "support": "{:.2%}",
@@ -137,22 +139,20 @@ def analyse_paths(
     patterns, seconds = mine_patterns(
         seqs, key, min_support=min_support, max_length=max_length, max_gap=max_gap
     )
-    capped = cap_sessions(seqs, cap or None)
-    tree = path_tree(capped, depth=depth, start=start or None)
     steps = list(funnel_steps or [])
-    return PathView(
-        seqs,
-        patterns,
-        sequence_rules(patterns),
-        transitions(capped),
-        exit_by_step(capped),
-        tree,
-        path_flow(tree, top_pages=top_pages),
-        top_paths(capped),
-        funnel(seqs, steps) if steps else None,
-        seconds,
-        list(capped.notes),
-    )
+
+    def compute() -> tuple:
+        capped = cap_sessions(seqs, cap or None)
+        tree = path_tree(capped, depth=depth, start=start or None)
+        return (
+            sequence_rules(patterns), transitions(capped), exit_by_step(capped), tree,
+            path_flow(tree, top_pages=top_pages), top_paths(capped),
+            funnel(seqs, steps) if steps else None, list(capped.notes),
+        )  # fmt: skip
+
+    params = fingerprint(key, min_support, max_length, max_gap, depth, cap, steps, start, top_pages)
+    rules, trans, exits, tree, flow, top, stages, notes_ = cached("paths", params, compute)
+    return PathView(seqs, patterns, rules, trans, exits, tree, flow, top, stages, seconds, notes_)
 
 
 def show_paths(view: PathView, *, static: bool = True) -> None:
@@ -191,7 +191,7 @@ def show_paths(view: PathView, *, static: bool = True) -> None:
         )
         show_table(view.rules[RULE_COLUMNS].head(15), formats=FORMATS)
     show(path_flow_chart(*view.flow))
-    show(transition_heatmap(view.transitions))
+    show(transition_heatmap(top_transitions(view.transitions)))
     show(exit_step_chart(view.exits))
     show(notes(["The most common complete sessions and where they end:"]))
     show_table(view.top, formats=FORMATS)
@@ -217,8 +217,8 @@ class NetworkView:
         return self.network.nodes.merge(self.layout, on="node", how="left")
 
     def edges(self, min_weight: float = 0) -> pd.DataFrame:
-        """Placed edges at or above ``min_weight``."""
-        return placed_edges(self.network, self.layout, min_weight)
+        """Placed edges at or above ``min_weight`` (at most ``MAX_LINKS``, the heaviest)."""
+        return placed_edges(self.network, self.layout, min_weight, top=MAX_LINKS)
 
 
 def product_network(
@@ -239,7 +239,7 @@ def product_network(
 
 
 def customer_network(
-    data: pd.DataFrame, key: str, *, max_customers: int = 200, min_shared: int = 10, seed: int = 0
+    data: pd.DataFrame, key: str, *, max_customers: int = 200, min_shared: int = 30, seed: int = 0
 ) -> NetworkView:
     """Customers (the ``max_customers`` with most orders) linked by distinct products both
     bought (at least ``min_shared``); ids pseudonymised; cached under ``key``."""

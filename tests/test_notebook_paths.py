@@ -1,0 +1,37 @@
+"""The paths_and_networks notebook, headless on the shipped data, records the key figures."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_notebook
+
+pytestmark = pytest.mark.notebook
+
+
+def test_paths_and_networks_report_records(built, tmp_path):
+    records, output = run_notebook(built, tmp_path, "paths_and_networks")
+    # full MSNBC, support 1 %, at most 5 elements (issue 9 acceptance)
+    assert records["sessions"] == 989_818
+    assert records["patterns"] == 243
+    assert records["top_patterns"] == [[[1], 313_181], [[6], 217_101], [[1, 1], 183_510],
+                                       [[2], 175_286]]  # fmt: skip
+    assert records["purchase_patterns"] > 0
+    # Online Retail co-purchase network: communities and centralities are recorded
+    assert records["product_communities"] >= 2
+    assert records["product_nodes"] > 30
+    names = [name for name, _ in records["top_pagerank"]]
+    assert len(names) == 5 and all(isinstance(n, str) for n in names)
+    assert all(0 < score < 1 for _, score in records["top_pagerank"])
+    assert records["customer_communities"] >= 2
+    assert all("customers buying mostly" in s for s in records["customer_summaries"])
+    html = output.read_text(encoding="utf-8")
+    assert "How sessions move on, step by step" in html and "Where visitors go next" in html
+    assert "min_weight" in html  # the report's browser-side link slider
+
+
+def test_unknown_start_page_stops_with_a_message(built, tmp_path):
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError, match="Unknown start page"):
+        run_notebook(built, tmp_path, "paths_and_networks", start_page="nowhere")
