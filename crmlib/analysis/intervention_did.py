@@ -43,7 +43,8 @@ def _demean(values: np.ndarray, units: np.ndarray, periods: np.ndarray) -> np.nd
 def _ols_cluster(y: np.ndarray, x: np.ndarray, clusters: np.ndarray):
     import statsmodels.api as sm
 
-    return sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": clusters})
+    # t with G - 1 degrees of freedom: cluster-robust errors are too small with few clusters
+    return sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
 
 
 def _prepare(panel, unit, period, outcome, treated):
