@@ -33,6 +33,7 @@ def test_redaction_of_phones_emails_and_id_numbers():
         "身份证110101199003077516号",
         "tel +44 20 7946 0958",
         "size 8, order of 12345 items",
+        "电话13812345678第3单，邮箱abc@qq.com谢谢",
     ])  # fmt: skip
     out = redact(s).tolist()
     assert out[0] == "call me on [phone] please"
@@ -40,6 +41,7 @@ def test_redaction_of_phones_emails_and_id_numbers():
     assert out[2] == "身份证[id-number]号"
     assert out[3] == "tel [phone]"
     assert out[4] == "size 8, order of 12345 items"  # short numbers are kept
+    assert out[5] == "电话[phone]第3单，邮箱[email]谢谢"  # no spaces around them in Chinese
 
 
 def test_has_words_rejects_emoji_and_punctuation():

@@ -192,8 +192,9 @@ def analyse_comments(
         scored["score"],
         scored["label"],
     )
-    rows["category"], coverage = categorise(rows[TEXT], taxonomy)
-    tokens = token_lists(rows[TEXT], rows[LANGUAGE])
+    # themes work on redacted text, so no personal data can surface as a keyword or label
+    rows["category"], coverage = categorise(rows[REDACTED], taxonomy)
+    tokens = token_lists(rows[REDACTED], rows[LANGUAGE])
     rows["topic"], topics, choice = fit_topics(tokens, n_topics=n_topics, min_df=min_df)
     return CommentAnalysis(rows.reset_index(drop=True), topics, choice, coverage, notes)
 

@@ -165,7 +165,7 @@ def show_themes(result: CommentAnalysis, segments: Sequence[str]) -> None:
     show_table(result.topics, formats={"coherence": "{:.2f}"})
     c = result.comments
     if segments:
-        tokens = token_lists(c["text"], c["language"])
+        tokens = token_lists(c["redacted"], c["language"])
         show_table(keywords_by_group(tokens, c[segments[0]]))
     cats = c["category"].value_counts().rename_axis("category").reset_index(name="comments")
     show_table(cats)

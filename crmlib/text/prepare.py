@@ -22,10 +22,10 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 # Personal data. Order matters: e-mails first, then 18-digit ID-card numbers (last may be X),
 # then phone numbers (mainland mobiles, international and grouped formats).
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _ID_CARD = re.compile(r"(?<!\d)\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?!\d)")
 # A run of digits with phone separators; replaced only when it holds 8 to 15 digits.
-_PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d ().-]{6,18}\d(?![\w])")
+_PHONE = re.compile(r"(?<![0-9A-Za-z])\+?\(?\d[\d ().-]{6,18}\d(?![0-9A-Za-z])")
 REDACTED = {"email": "[email]", "id": "[id-number]", "phone": "[phone]"}
 
 

@@ -9,15 +9,18 @@ topics with the best mean coherence wins unless the caller fixes it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from crmlib.errors import CrmInputError, EmptyResultError
+from crmlib.text.prepare import REDACTED
 from crmlib.text.segment import tokenize
 
 TOPIC, CATEGORY, UNCATEGORISED = "topic", "category", "(uncategorised)"
+_PLACEHOLDER = "|".join(re.escape(v) for v in REDACTED.values())
 
 # Complaint categories: lower-case keywords (English) and Chinese words, matched as substrings.
 DEFAULT_TAXONOMY: dict[str, tuple[str, ...]] = {
@@ -40,8 +43,10 @@ DEFAULT_TAXONOMY: dict[str, tuple[str, ...]] = {
 
 
 def token_lists(texts: pd.Series, languages: pd.Series) -> list[list[str]]:
-    """Content words of each comment (see :func:`crmlib.text.segment.tokenize`)."""
-    return [tokenize(t, lang) for t, lang in zip(texts, languages, strict=True)]
+    """Content words of each comment (see :func:`crmlib.text.segment.tokenize`); redaction
+    placeholders such as ``[phone]`` are not words."""
+    plain = texts.astype("string").fillna("").str.replace(_PLACEHOLDER, " ", regex=True)
+    return [tokenize(t, lang) for t, lang in zip(plain, languages, strict=True)]
 
 
 def _tfidf(tokens: Sequence[list[str]], *, min_df: int = 3, max_features: int = 5000):
@@ -203,6 +208,4 @@ def categorise(
 
 
 def _escape(word: str) -> str:
-    import re
-
     return re.escape(word.lower())

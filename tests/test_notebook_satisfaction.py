@@ -1,0 +1,68 @@
+"""The satisfaction notebook run headless: default corpora, and a small hostile GBK file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.conftest import run_notebook
+
+pytestmark = pytest.mark.notebook
+
+
+def test_satisfaction_defaults_record_accuracy_against_baselines(built, tmp_path):
+    records, _ = run_notebook(built, tmp_path, "satisfaction", eval_rows=1500)
+    metrics = records["sentiment_metrics"]
+    en = metrics["Women's Clothing (rating 4–5 vs 1–2) | crmlib"]
+    zh = metrics["waimai_10k (label) | crmlib"]
+    assert en["macro_f1"] > 0.78 and en["auc"] > 0.95
+    assert zh["macro_f1"] > 0.82 and zh["auc"] > 0.90
+    assert "MD5" in records["split"] and "1,500 rows" in records["split"]
+    vader = metrics.get("Women's Clothing (rating 4–5 vs 1–2) | VADER")
+    if vader:  # recorded when the test extra is installed
+        assert en["macro_f1"] > vader["macro_f1"] and en["auc"] > vader["auc"]
+    snow = metrics.get("waimai_10k (label) | SnowNLP")
+    if snow:
+        assert zh["macro_f1"] > snow["macro_f1"] and zh["auc"] > snow["auc"]
+    # scores: Women's Clothing ratings 4-5 are 18,208 of 23,486 (SOURCE.md counts)
+    assert records["scores"]["csat"]["csat"] == pytest.approx(18_208 / 23_486)
+    assert (
+        records["scores"]["csat"]["ci_low"] < 18_208 / 23_486 < records["scores"]["csat"]["ci_high"]
+    )
+    assert records["comments"] == 23_486 - 845  # 845 reviews without text
+    assert records["zh_comments"] == 11_987
+    assert 0.5 < records["coverage"] <= 1 and records["n_topics"] >= 2
+    assert len(records["topics"]) == records["n_topics"]
+
+
+def test_satisfaction_on_gbk_file_with_bad_rows(built, tmp_path):
+    rows = []
+    for i in range(40):
+        rows.append({"意见": f"送餐太慢了，等了两个小时，电话13812345678 第{i}单", "评分": 2,
+                     "渠道": "app", "日期": "2024-01-05"})  # fmt: skip
+        rows.append({"意见": f"味道不错，包装很好，下次还来 <b>赞</b> 第{i}次", "评分": 10,
+                     "渠道": "web", "日期": "2024-02-05"})  # fmt: skip
+    rows += [
+        {"意见": "★★★", "评分": 9, "渠道": "web", "日期": "2024-02-06"},
+        {"意见": "!!!", "评分": 11, "渠道": "web", "日期": "2024-02-06"},  # out of range
+        {"意见": "good food but slow delivery " * 200, "评分": 7, "渠道": "tiny", "日期": ""},
+    ]
+    path = tmp_path / "feedback_gbk.csv"
+    pd.DataFrame(rows).to_csv(path, index=False, encoding="gbk")
+    records, output = run_notebook(
+        built, tmp_path, "satisfaction", source=str(path), comment_column="意见",
+        rating_column="", nps_column="评分", recommend_column="", date_column="日期",
+        segment_columns=["渠道"], chinese_source="", eval_rows=200, n_topics=2,
+    )  # fmt: skip
+    nps = records["scores"]["nps"]
+    assert nps["n"] == 82  # 83 answers, the 11 excluded
+    # 41 promoters (10 x40 + one 9), 40 detractors (2), 1 passive (7)
+    assert nps["nps"] == pytest.approx(100 * (41 - 40) / 82)
+    assert records["comments"] == 81  # symbol-only and punctuation-only comments skipped
+    assert records["n_topics"] == 2
+    text = output.read_text(encoding="utf-8")
+    assert "GB18030" in text  # the encoding note
+    assert "excluded" in text  # the out-of-range note
+    assert "13812345678" not in text  # redacted everywhere it is shown
+    assert "very long comments were cut" in text
+    assert "<b>赞</b>" not in text  # HTML in comments never reaches the page as markup
