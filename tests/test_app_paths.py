@@ -1,0 +1,38 @@
+"""The paths_and_networks app in a real Voila server and a real Chromium, offline."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import assert_offline
+
+pytestmark = pytest.mark.browser
+
+# links drawn in the network app's own chart (the box that holds the link count)
+DRAWN = """() => document.querySelector('#crm-link-count').closest('.widget-vbox')
+    .querySelectorAll('svg g.mark-rule line').length"""
+
+
+def _links(page) -> int:
+    return int(page.inner_text("#crm-link-count").replace(",", ""))
+
+
+def test_link_weight_slider_changes_the_links_drawn(app_page):
+    page = app_page("paths_and_networks")
+    page.wait_for_selector("#crm-link-count", timeout=180_000)
+    page.wait_for_function(f"({DRAWN})() > 0", timeout=60_000)
+    before = _links(page)
+    assert before > 0 and page.evaluate(DRAWN) == before
+    handle = page.locator(".widget-slider", has_text="link weight").locator(".noUi-handle").first
+    handle.focus()
+    page.keyboard.press("ArrowRight")  # a higher weight keeps fewer links
+    page.wait_for_function(
+        "n => Number(document.querySelector('#crm-link-count').innerText.replace(/,/g, '')) < n",
+        arg=before,
+        timeout=60_000,
+    )
+    after = _links(page)
+    page.wait_for_function(f"n => ({DRAWN})() === n", arg=after, timeout=60_000)
+    assert 0 < after < before
+    assert page.inner_text("#crm-pattern-count") == "243"
+    assert_offline(page)
