@@ -52,12 +52,13 @@ def _dedupe(seqs: Sequences) -> _Db:
     long_ = nonempty[lengths[nonempty] > max_short]
     groups: list[np.ndarray] = []  # representative sequence index
     counts: list[np.ndarray] = []
-    if len(short):
-        within = np.arange(seqs.n_events) - np.repeat(seqs.offsets[:-1], lengths)
-        power = base ** np.minimum(within, max_short - 1).astype(np.int64)
-        vals = (seqs.codes.astype(np.int64) + 1) * power
-        every = np.add.reduceat(vals, seqs.offsets[:-1][nonempty])  # one sum per sequence
-        keys = every[lengths[nonempty] <= max_short]
+    if len(short):  # the sequence as a number in base k + 1 (Horner, one column at a time)
+        size, begin = lengths[short], seqs.offsets[:-1][short]
+        keys = np.zeros(len(short), dtype=np.int64)
+        last = max(seqs.n_events - 1, 0)
+        for col in range(int(size.max())):
+            digit = np.where(size > col, seqs.codes[np.minimum(begin + col, last)] + 1, 0)
+            keys = keys * base + digit
         _, first, count = np.unique(keys, return_index=True, return_counts=True)
         groups.append(short[first])
         counts.append(count)

@@ -122,6 +122,41 @@ def _open_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def _blocks(body: np.ndarray, size: int = 1 << 21) -> list[tuple[int, int]]:
+    """Byte ranges of about ``size`` bytes that end just after a line break (or at the end),
+    so the temporaries of the parser stay small whatever the file size."""
+    out, start = [], 0
+    while start < len(body):
+        stop = min(start + size, len(body))
+        if stop < len(body):
+            found = np.flatnonzero(body[stop:] == 10)
+            stop = stop + int(found[0]) + 1 if found.size else len(body)
+        out.append((start, stop))
+        start = stop
+    return out
+
+
+def _parse_block(body: np.ndarray, path) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (int32) and codes per line of whole lines of space-separated numbers."""
+    kind = _BYTE_KIND[body]  # 1 digit, 2 line break, 0 blank, 3 anything else
+    if (kind == 3).any():
+        at = int(np.argmax(kind == 3))
+        raise CrmInputError(
+            f"{path}: unexpected character {chr(body[at])!r} in the sessions "
+            "(only codes, spaces and line breaks are allowed)."
+        )
+    digit = kind == 1
+    edges = np.flatnonzero(np.diff(digit.view(np.int8), prepend=0, append=0))
+    starts, width = edges[::2], edges[1::2] - edges[::2]
+    values = np.zeros(len(starts), dtype=np.int32)
+    for k in range(int(width.max(initial=0))):
+        more = width > k
+        values[more] = values[more] * 10 + (body[starts[more] + k] - 48)
+    breaks = np.flatnonzero(kind == 2)
+    lines = len(breaks) + (0 if len(body) and body[-1] == 10 else 1)
+    return values, np.bincount(np.searchsorted(breaks, starts), minlength=lines)
+
+
 def read_msnbc(path: str | Path, *, header_lines: int = MSNBC_HEADER_LINES) -> Sequences:
     """Read an MSNBC-format click-stream file into :class:`Sequences`.
 
@@ -147,26 +182,11 @@ def read_msnbc(path: str | Path, *, header_lines: int = MSNBC_HEADER_LINES) -> S
         )
     names = lines[MSNBC_NAMES_LINE].decode("utf-8", "replace").split()
     body = np.frombuffer(lines[header_lines], dtype=np.uint8)
-    kind = _BYTE_KIND[body]  # 1 digit, 2 line break, 0 blank, 3 anything else
-    if (kind == 3).any():
-        at = int(np.argmax(kind == 3))
-        raise CrmInputError(
-            f"{path}: unexpected character {chr(body[at])!r} in the sessions "
-            "(only codes, spaces and line breaks are allowed)."
-        )
-    digit = kind == 1
-    edges = np.flatnonzero(np.diff(digit.view(np.int8), prepend=0, append=0))
-    starts, ends = edges[::2], edges[1::2]
-    values = np.zeros(len(starts), dtype=np.int64)
-    width = ends - starts
-    for k in range(int(width.max(initial=0))):
-        more = width > k
-        values[more] = values[more] * 10 + (body[starts[more] + k] - 48)
-    breaks = np.flatnonzero(kind == 2)
-    line_of = np.searchsorted(breaks, starts)
-    n_lines = len(breaks) + 1
-    per_line = np.bincount(line_of, minlength=n_lines)
-    empty = int((per_line == 0).sum()) - (1 if body.size == 0 or body[-1] == 10 else 0)
+    del raw, lines
+    parts = [_parse_block(body[a:b], path) for a, b in _blocks(body)]
+    values = np.concatenate([v for v, _ in parts]) if parts else np.zeros(0, np.int32)
+    per_line = np.concatenate([n for _, n in parts]) if parts else np.zeros(0, np.int64)
+    empty = int((per_line == 0).sum())
     lengths = per_line[per_line > 0]
     if values.size and (values.min() < 1 or values.max() > len(names)):
         raise CrmInputError(
@@ -175,7 +195,7 @@ def read_msnbc(path: str | Path, *, header_lines: int = MSNBC_HEADER_LINES) -> S
         )
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     notes = [f"{empty:,} empty line(s) skipped."] if empty > 0 else []
-    return Sequences((values - 1).astype(np.int32), offsets, names, None, notes)
+    return Sequences(values - 1, offsets, names, None, notes)
 
 
 def sequences_from_events(
