@@ -108,7 +108,7 @@ def lexicon_scores_zh(texts: list[str]) -> np.ndarray:
     Examples
     --------
     >>> lexicon_scores_zh(["不错", "不太好", "虽然很贵，但是好吃"]).round(2).tolist()
-    [0.71, -0.51, 0.58]
+    [0.71, -0.51, 0.87]
     """
     out = np.zeros(len(texts))
     for i, text in enumerate(texts):

@@ -78,7 +78,7 @@ def sentiment(texts: Iterable[str] | pd.Series) -> pd.DataFrame:
 
     Examples
     --------
-    >>> sentiment(["good but slow", "不太好"])["label"].tolist()  # doctest: +SKIP
+    >>> sentiment(["good but slow", "不太好"])["label"].tolist()
     ['negative', 'negative']
     """
     series = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
