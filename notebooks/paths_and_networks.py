@@ -104,7 +104,7 @@ show_paths(bought, static=not interactive)
 # %%
 products = product_network(loaded.data, source_key(purchases), top_items=top_products,
                            min_baskets=min_baskets, seed=seed)  # fmt: skip
-if interactive:
+if interactive and products.network is not None:
     from widgets import NetworkApp
 
     display(NetworkApp(products, min_weight=link_weight, title="Products bought together"))  # noqa: F821
@@ -128,13 +128,5 @@ record(
 )
 record("mining_seconds", round(paths.seconds, 2))
 record("purchase_patterns", len(bought.patterns))
-record("product_communities", int(products.network.communities.shape[0]))
-record("product_nodes", int(products.network.nodes.shape[0]))
-record("product_links", int(products.network.edges.shape[0]))
-record(
-    "top_pagerank", products.network.nodes.head(5)[["node", "pagerank"]].round(4).values.tolist()
-)
-record("top_betweenness", products.network.nodes.nlargest(5, "betweenness")[["node", "betweenness"]]
-       .round(4).values.tolist())  # fmt: skip
-record("customer_communities", int(customers.network.communities.shape[0]))
-record("customer_summaries", customers.summary["summary"].tolist())
+for name, value in {**products.records("product"), **customers.records("customer")}.items():
+    record(name, value)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
+from crmlib.analysis.network import describe_communities, network_layout, network_metrics
+from crmlib.notebook.paths import NetworkView
 from tests.conftest import assert_offline
-
-pytestmark = pytest.mark.browser
+from widgets.paths_app import NetworkApp
 
 # links drawn in the network app's own chart (the box that holds the link count)
 DRAWN = """() => document.querySelector('#crm-link-count').closest('.widget-vbox')
@@ -17,6 +19,20 @@ def _links(page) -> int:
     return int(page.inner_text("#crm-link-count").replace(",", ""))
 
 
+def test_network_app_counts_links_and_escapes_names():
+    edges = pd.DataFrame({"source": ["<img src=x onerror=alert(1)>", "a", "b"],
+                          "target": ["a", "b", "c"], "weight": [1, 5, 9]})  # fmt: skip
+    net = network_metrics(edges, seed=0)
+    summary = describe_communities(net)
+    app = NetworkApp(NetworkView(net, network_layout(net), summary, "products"), min_weight=5)
+    assert "<span id='crm-link-count'>2</span>" in app.count.value
+    assert "<img" not in app.summary.value and "&lt;img" in app.summary.value
+    app.weight.value = 9
+    assert "<span id='crm-link-count'>1</span>" in app.count.value
+    assert app.draw() == 1
+
+
+@pytest.mark.browser
 def test_link_weight_slider_changes_the_links_drawn(app_page):
     page = app_page("paths_and_networks")
     page.wait_for_selector("#crm-link-count", timeout=180_000)

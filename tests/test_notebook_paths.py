@@ -20,9 +20,9 @@ def test_paths_and_networks_report_records(built, tmp_path):
     # Online Retail co-purchase network: communities and centralities are recorded
     assert records["product_communities"] >= 2
     assert records["product_nodes"] > 30
-    names = [name for name, _ in records["top_pagerank"]]
+    names = [name for name, _ in records["product_top_pagerank"]]
     assert len(names) == 5 and all(isinstance(n, str) for n in names)
-    assert all(0 < score < 1 for _, score in records["top_pagerank"])
+    assert all(0 < score < 1 for _, score in records["product_top_pagerank"])
     assert records["customer_communities"] >= 2
     assert all("customers buying mostly" in s for s in records["customer_summaries"])
     html = output.read_text(encoding="utf-8")
@@ -35,3 +35,12 @@ def test_unknown_start_page_stops_with_a_message(built, tmp_path):
 
     with pytest.raises(pm.PapermillExecutionError, match="Unknown start page"):
         run_notebook(built, tmp_path, "paths_and_networks", start_page="nowhere")
+
+
+def test_networks_without_links_show_the_empty_state(built, tmp_path):
+    records, output = run_notebook(
+        built, tmp_path, "paths_and_networks", min_baskets=10**6, min_shared=10**6
+    )
+    assert records["product_communities"] == 0 and records["customer_links"] == 0
+    text = output.read_text(encoding="utf-8")
+    assert "No network: no two of the 60 most frequent products share 1,000,000 orders" in text

@@ -207,10 +207,26 @@ def show_paths(view: PathView, *, static: bool = True) -> None:
 class NetworkView:
     """A measured network with its layout and plain-words community summaries."""
 
-    network: Network
+    network: Network | None  # None: no link reached the threshold (see ``message``)
     layout: pd.DataFrame
     summary: pd.DataFrame
     kind: str
+    message: str = ""
+
+    def records(self, prefix: str) -> dict:
+        """Key figures to record: communities, nodes, links, top PageRank and betweenness."""
+        if self.network is None:
+            return {f"{prefix}_communities": 0, f"{prefix}_nodes": 0, f"{prefix}_links": 0}
+        nodes = self.network.nodes
+        top = nodes.nlargest(5, "betweenness")[["node", "betweenness"]]
+        return {
+            f"{prefix}_communities": len(self.network.communities),
+            f"{prefix}_nodes": len(nodes),
+            f"{prefix}_links": len(self.network.edges),
+            f"{prefix}_top_pagerank": nodes.head(5)[["node", "pagerank"]].round(4).values.tolist(),
+            f"{prefix}_top_betweenness": top.round(4).values.tolist(),
+            f"{prefix}_summaries": self.summary["summary"].tolist(),
+        }
 
     def nodes(self) -> pd.DataFrame:
         """Node metrics with their positions."""
@@ -219,6 +235,10 @@ class NetworkView:
     def edges(self, min_weight: float = 0) -> pd.DataFrame:
         """Placed edges at or above ``min_weight`` (at most ``MAX_LINKS``, the heaviest)."""
         return placed_edges(self.network, self.layout, min_weight, top=MAX_LINKS)
+
+
+def _no_links(kind: str, why: str) -> NetworkView:
+    return NetworkView(None, pd.DataFrame(), pd.DataFrame(), kind, f"No network: {why}.")
 
 
 def product_network(
@@ -230,6 +250,9 @@ def product_network(
     def compute() -> NetworkView:
         baskets = baskets_from_transactions(data, item="description")
         edges = copurchase_edges(baskets, top_items=top_items, min_baskets=min_baskets)
+        if edges.empty:
+            return _no_links("products", f"no two of the {top_items} most frequent products "
+                             f"share {min_baskets:,} orders; lower min_baskets")  # fmt: skip
         net = network_metrics(edges, seed=seed)
         return NetworkView(
             net, network_layout(net, seed=seed), describe_communities(net), "products"
@@ -246,6 +269,9 @@ def customer_network(
 
     def compute() -> NetworkView:
         edges, profile = customer_edges(data, max_customers=max_customers, min_shared=min_shared)
+        if edges.empty:
+            return _no_links("customers", f"no two of the {max_customers} most active customers "
+                             f"share {min_shared} products; lower min_shared")  # fmt: skip
         net = network_metrics(edges, seed=seed)
         summary = describe_communities(net, kind="customers", profile=profile)
         return NetworkView(net, network_layout(net, seed=seed), summary, "customers")
@@ -259,7 +285,10 @@ def show_network(
     view: NetworkView, *, title: str, min_weight: float = 0, static: bool = True, chart: bool = True
 ) -> None:
     """Network chart (with a browser-side link slider in the report; ``chart=False`` when an
-    app draws it), communities in words, and the key nodes."""
+    app draws it), communities in words, and the key nodes; the empty state without links."""
+    if view.network is None:
+        show(empty_state(view.message))
+        return
     if chart:
         show(network_graph(view.nodes(), view.edges(min_weight), title=title, slider=static))
     show(notes([*view.network.notes, *([privacy_note()] if view.kind == "customers" else [])]))
