@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from crmlib.analysis.network import describe_communities, network_layout, network_metrics
+from crmlib.io.events import sequences_from_lists
 from crmlib.notebook.paths import NetworkView
 from tests.conftest import assert_offline
-from widgets.paths_app import NetworkApp
+from widgets.paths_app import NetworkApp, PathsApp
 
 # links drawn in the network app's own chart (the box that holds the link count)
 DRAWN = """() => document.querySelector('#crm-link-count').closest('.widget-vbox')
@@ -30,6 +31,18 @@ def test_network_app_counts_links_and_escapes_names():
     app.weight.value = 9
     assert "<span id='crm-link-count'>1</span>" in app.count.value
     assert app.draw() == 1
+
+
+def test_paths_app_sliders_and_start_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path))
+    seqs = sequences_from_lists([["a", "b", "c"], ["a", "c"], ["b"], ["a", "b", "b", "c"]])
+    app = PathsApp(seqs, seqs, key="inline-test", min_support=0.5, max_length=3, start="a")
+    assert "<span id='crm-pattern-count'>7</span>" in app.count.value
+    app.length.value = 1
+    assert "<span id='crm-pattern-count'>3</span>" in app.count.value
+    assert "a &gt; b" in app.follow.value and "Sessions starting at a: 3" in app.follow.value
+    app.start.value = "b"
+    assert "Sessions starting at b: 1" in app.follow.value
 
 
 @pytest.mark.browser

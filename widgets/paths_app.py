@@ -63,7 +63,7 @@ class PathsApp(App):
         self.support = W.FloatSlider(
             value=min_support,
             min=0.005,
-            max=0.2,
+            max=max(0.2, min_support),
             step=0.005,
             readout_format=".1%",
             description="min support",
