@@ -35,7 +35,7 @@ def test_public_api_shape_index_and_range():
         ("good", "positive"), ("not good", "negative"), ("not bad at all", "positive"),
         ("good but slow", "negative"), ("slow but good", "positive"),
         ("不错", "positive"), ("不太好", "negative"), ("不好吃", "negative"),
-        ("还不错", "positive"),
+        ("还不错", "positive"), ("快递很慢", "negative"), ("退房很方便", "positive"),
         ("虽然有点贵，但是很好吃", "positive"), ("虽然好吃，但是太贵了", "negative"),
         ("送餐很慢但味道不错", "positive"), ("味道一般，不会再点了", "negative"),
     ],

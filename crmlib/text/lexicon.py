@@ -36,6 +36,12 @@ NEGATIVE_ZH = words(
     "垃圾货 差劲 糟 烂透 再也不 不会再 别买 不推荐 傻 骂 嫌弃 讨厌 痛苦 崩溃 "
     "呵呵 无聊 失败 浪费 拖 慢吞吞 退 换货 维修 返修 客服不理"
 )
+# Words that contain a sentiment character but carry no sentiment (快递 is not 快, 房卡 not 卡);
+# matched longest-first like the rest, they shield their characters with a value of 0.
+NEUTRAL_ZH = words(
+    "快递 快餐 快点 好像 好多 好几 只好 冷气 空调 房卡 信用卡 卡片 会员卡 退房 多少 至少 不少 减少 "
+    "少许 香港 淡季 差不多 差点 一般来说 爱情 值班 破解"
+)
 NEGATORS_ZH = (
     "不",
     "没",
@@ -55,7 +61,9 @@ NEGATORS_ZH = (
 CONTRAST_ZH = ("但是", "但", "可是", "不过", "然而", "只是", "就是", "却")
 CONCESSIVE_ZH = ("虽然", "尽管", "虽说")
 
-_ZH_WORDS = {w: 1.0 for w in POSITIVE_ZH} | {w: -1.0 for w in NEGATIVE_ZH}
+_ZH_WORDS = (
+    {w: 1.0 for w in POSITIVE_ZH} | {w: -1.0 for w in NEGATIVE_ZH} | dict.fromkeys(NEUTRAL_ZH, 0.0)
+)
 _ZH_RE = re.compile("|".join(sorted(map(re.escape, _ZH_WORDS), key=len, reverse=True)))
 _NEG_RE = re.compile(
     "(?:" + "|".join(sorted(NEGATORS_ZH, key=len, reverse=True)) + ")[^，。！？,.!?]{0,2}$"
@@ -86,6 +94,8 @@ def _score_zh(text: str) -> tuple[float, int]:
     for clause, weight in zip(clauses, _clause_weights(clauses), strict=True):
         for m in _ZH_RE.finditer(clause):
             value = _ZH_WORDS[m.group(0)]
+            if value == 0.0:
+                continue
             before = clause[max(0, m.start() - 4) : m.start()]
             if _NEG_RE.search(before):
                 value = -0.6 * value if value > 0 else -0.4 * value

@@ -34,6 +34,7 @@ from crmlib.text.prepare import LANG_EN, LANG_ZH, clean_text, detect_language, h
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 MODEL_WEIGHT = 0.5
+SCORE_MAX_CHARS = 20_000  # scoring reads long reviews whole (the verdict is often at the end)
 SHORT_EN_WORDS, SHORT_MODEL_WEIGHT = 5, 0.25
 SCORE, LABEL, LANGUAGE = "score", "label", "language"
 POSITIVE, NEGATIVE, NEUTRAL = "positive", "negative", "neutral"
@@ -82,7 +83,7 @@ def sentiment(texts: Iterable[str] | pd.Series) -> pd.DataFrame:
     ['negative', 'negative']
     """
     series = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
-    clean, _ = clean_text(series)
+    clean, _ = clean_text(series, max_chars=SCORE_MAX_CHARS)
     lang = detect_language(clean)
     score = np.zeros(len(clean))
     words = has_words(clean).to_numpy()
