@@ -24,7 +24,8 @@ experiment: str = "embedded:hillstrom"  # randomised experiment table, one row p
 arm_column: str = "segment"  # column with the arm of each customer
 control_arm: str = "No E-Mail"  # label of the control arm
 metrics: list = ["visit", "conversion", "spend"]  # outcome columns compared between arms
-covariate: str = ""  # pre-period column for CUPED variance reduction, e.g. history (empty: none)
+covariate: str = "history"  # pre-period column for CUPED variance reduction (empty: none)
+cuped: bool = False  # apply CUPED with the covariate (the published figures are without)
 source: str = "embedded:online_retail"  # transactions for the before/after example
 intervention_date: str = "2011-09-05"  # HYPOTHETICAL date of the before/after example (a Monday)
 treated_group: str = "United Kingdom"  # country treated in the before/after example
@@ -62,7 +63,12 @@ setup(interactive)
 # %%
 frame = load_experiment(experiment)
 ab = show_experiment(frame, arm=arm_column, metrics=metrics, control=control_arm,
-                     covariate=covariate)  # fmt: skip
+                     covariate=covariate if cuped else "", static=not interactive)  # fmt: skip
+if interactive:
+    from widgets import ExperimentApp
+
+    display(ExperimentApp(frame, arm=arm_column, control=control_arm, metrics=metrics,  # noqa: F821
+                          covariate=covariate, cuped=cuped))  # fmt: skip
 
 # %% [markdown]
 # ## Before and after on Online Retail (hypothetical date)

@@ -3,7 +3,7 @@
 Imports :mod:`crmlib`; :mod:`crmlib` never imports this package.
 """
 
-from widgets.evaluation_app import EvaluationApp
+from widgets.evaluation_app import EvaluationApp, ExperimentApp
 from widgets.lifecycle_app import LifecycleApp
 from widgets.overview_app import OverviewApp
 from widgets.paths_app import NetworkApp, PathsApp
@@ -13,6 +13,7 @@ from widgets.segmentation_app import SegmentationApp
 
 __all__ = [
     "EvaluationApp",
+    "ExperimentApp",
     "LifecycleApp",
     "NetworkApp",
     "OverviewApp",

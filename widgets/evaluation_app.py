@@ -1,8 +1,10 @@
-"""Evaluation app: metric, treated group, design, intervention date and pre-period pickers.
+"""Evaluation apps.
 
-Every change re-runs :func:`crmlib.notebook.evaluation.evaluate_before_after`, the function the
-static report uses, and redraws the effect headline (element id ``crm-effect``), the table,
-the chart and the summary.
+:class:`ExperimentApp` (randomised arms): metric and arm pickers and a CUPED switch; the effect
+headline has the element id ``crm-ab-effect``. :class:`EvaluationApp` (before/after): metric,
+treated group, design, intervention date and pre-period pickers; every change re-runs
+:func:`crmlib.notebook.evaluation.evaluate_before_after`, the function the static report uses,
+and redraws the effect headline (element id ``crm-effect``), the table, chart and summary.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import ipywidgets as W
 import pandas as pd
 
 from crmlib.analysis.intervention import EvaluationResult
+from crmlib.analysis.intervention_ab import compare_arms
 from crmlib.charts import error_box
-from crmlib.charts.intervention import evaluation_chart
+from crmlib.charts.intervention import arm_effects_chart, evaluation_chart
 from crmlib.config import COUNTRY
 from crmlib.errors import CrmInputError
 from crmlib.notebook.evaluation import (
@@ -131,3 +134,72 @@ class EvaluationApp(App):
         self.chart.chart = evaluation_chart(result, intervention=date)
         self.summary.value = summary_html(result)
         return result
+
+
+class ExperimentApp(App):
+    """Interactive comparison of randomised arms.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per customer: the arm column, metric columns, optional covariate.
+    arm, control, metrics, covariate
+        As in :func:`crmlib.analysis.intervention_ab.compare_arms`; ``covariate`` is what the
+        CUPED switch uses (the switch is off and disabled without one).
+    """
+
+    def __init__(self, frame: pd.DataFrame, *, arm: str, control: str, metrics: list[str],
+                 covariate: str = "", cuped: bool = False) -> None:  # fmt: skip
+        enable_offline_charts()
+        self.frame, self.arm, self.control = frame, arm, control
+        self.metrics, self.covariate = list(metrics), covariate
+        self.metric = W.Dropdown(options=self.metrics, description="metric")
+        self.arm_picker = W.Dropdown(description="arm")
+        label = f"CUPED on {covariate or '(no covariate given)'}"
+        self.cuped = W.Checkbox(value=bool(cuped and covariate), disabled=not covariate,
+                                description=label)  # fmt: skip
+        self.effect, self.status, self.table, self.summary = W.HTML(), W.HTML(), W.HTML(), W.HTML()
+        self.chart = live_chart()
+        self.metric.observe(lambda _c: self.draw(), names="value")
+        self.arm_picker.observe(lambda _c: self.draw(), names="value")
+        self.cuped.observe(lambda _c: self.refresh(), names="value")
+        self.widget = W.VBox([W.HBox([self.metric, self.arm_picker, self.cuped]), self.status,
+                              self.effect, self.chart, self.table, self.summary])  # fmt: skip
+        self.result: EvaluationResult | None = None
+        self.refresh()
+
+    def refresh(self) -> EvaluationResult | None:
+        """Compare the arms on every metric (with or without CUPED) and redraw."""
+        try:
+            self.result = compare_arms(
+                self.frame, arm=self.arm, metrics=self.metrics, control=self.control,
+                covariate=self.covariate if self.cuped.value else "",
+            )  # fmt: skip
+        except CrmInputError as exc:
+            self.status.value = error_box(str(exc))
+            self.result = None
+            return None
+        arms = list(dict.fromkeys(self.result.table["group"]))
+        if list(self.arm_picker.options) != arms:
+            self.arm_picker.options = arms
+        if self.arm_picker.value is None:
+            self.arm_picker.value = arms[0]
+        self.table.value = _table_html(self.result)
+        self.summary.value = summary_html(self.result, "crm-ab-summary")
+        self.draw()
+        return self.result
+
+    def draw(self) -> None:
+        """Headline and chart of the picked metric and arm."""
+        if self.result is None or self.arm_picker.value is None:
+            return
+        table = self.result.table
+        row = table.index[(table["metric"] == self.metric.value)
+                          & (table["group"] == self.arm_picker.value)][0]  # fmt: skip
+        self.status.value = ""
+        self.effect.value = (
+            f"<p>{html.escape(self.arm_picker.value)} vs. {html.escape(self.control)} on "
+            f"{html.escape(self.metric.value)}: <b id='crm-ab-effect'>"
+            f"{html.escape(headline_effect(self.result, row))}</b></p>"
+        )
+        self.chart.chart = arm_effects_chart(table, metric=self.metric.value)

@@ -153,13 +153,18 @@ def show_result(result: EvaluationResult, reason: str, *, intervention=None) -> 
 
 
 def show_experiment(frame: pd.DataFrame, *, arm: str, metrics: list[str], control: str,
-                    covariate: str, design: str = "auto") -> EvaluationResult:  # fmt: skip
-    """Choose the design, compare the arms and show everything."""
+                    covariate: str, design: str = "auto", static: bool = True,
+                    ) -> EvaluationResult:  # fmt: skip
+    """Choose the design, compare the arms and show the SRM check; with ``static`` also the
+    table, chart and summary (the app shows those otherwise)."""
     chosen, reason = choose_design(frame, assignment=arm, design=design)
     if chosen != "randomised":
         raise CrmInputError(f"The experiment table fits the randomised design, not {chosen!r}.")
     result = compare_arms(frame, arm=arm, metrics=metrics, control=control, covariate=covariate)
-    show_result(result, reason)
+    if static:
+        show_result(result, reason)
+    else:
+        show(notes([f"Design: {reason}"]))
     show_table(result.details["srm"], formats={"expected": "{:,.0f}", "share": "{:.2%}",
                                                "p_value": "{:.3f}"})  # fmt: skip
     return result
