@@ -15,14 +15,17 @@ from crmlib.charts.rules import WIDTH, empty_chart, require_columns
 SENTIMENT_COLOURS = alt.Scale(domain=["negative", "positive"], range=["#c0392b", "#2e86c1"])
 
 
-def score_interval_chart(table: pd.DataFrame, *, title: str, value_title: str) -> alt.Chart:
-    """Point per group with its 95 % interval as a rule (from :func:`score_by`)."""
+def score_interval_chart(
+    table: pd.DataFrame, *, title: str, value_title: str, sort: str = "-x"
+) -> alt.Chart:
+    """Point per group with its 95 % interval as a rule (from :func:`score_by`); ``sort``
+    orders the groups ("-x": best first; "ascending": by label, e.g. periods)."""
     data = table.dropna(subset=["value"]) if "value" in table.columns else table
     if data.empty:
         return empty_chart("No group is large enough to show", title=title)
     require_columns(data, ["group", "n", "value", "ci_low", "ci_high"], "The score table")
     base = alt.Chart(data, title=title, width=WIDTH).encode(
-        y=alt.Y("group:N", sort="-x", title=None),
+        y=alt.Y("group:N", sort=sort, title=None),
         tooltip=["group:N", "n:Q", alt.Tooltip("value:Q", format=".3f"),
                  alt.Tooltip("ci_low:Q", format=".3f"), alt.Tooltip("ci_high:Q", format=".3f")],
     )  # fmt: skip

@@ -11,8 +11,16 @@ from typing import Any
 
 import pandas as pd
 
-from crmlib.analysis.satisfaction import compare_segments, csat, mean_rating, nps, score_by
+from crmlib.analysis.satisfaction import (
+    compare_segments,
+    csat,
+    mean_rating,
+    nps,
+    score_by,
+    score_over_time,
+)
 from crmlib.analysis.satisfaction_text import (
+    DATE,
     NPS_SCORE,
     RATING,
     RECOMMEND,
@@ -87,6 +95,12 @@ def show_scores(feedback: pd.DataFrame, segments: Sequence[str], k: int) -> dict
     metric, column = ("csat", RATING) if RATING in feedback.columns else ("nps", NPS_SCORE)
     if column not in feedback.columns:
         return out
+    if DATE in feedback.columns and feedback[DATE].notna().any():
+        trend = score_over_time(feedback, column, DATE, metric=metric)
+        show(score_interval_chart(trend.rename(columns={"period": "group"}),
+                                  title=f"{metric.upper()} by month", sort="ascending",
+                                  value_title=f"{metric.upper()} with 95 % interval"))  # fmt: skip
+        out["over_time"] = trend
     for seg in segments:
         table, note = score_by(feedback, column, metric=metric, by=seg, k=k)
         show(score_interval_chart(table, title=f"{metric.upper()} by {seg}",
