@@ -27,6 +27,7 @@ def test_public_api_shape_index_and_range():
     assert out.loc[["c", "d", "e"], "score"].tolist() == [0.0] * 3
     assert out.loc["b", "language"] == "zh" and out.loc["f", "label"] == "positive"
     assert sentiment(["ok"]).index.tolist() == [0]  # a plain list gets a RangeIndex
+    assert len(sentiment("one comment")) == 1
 
 
 @pytest.mark.parametrize(

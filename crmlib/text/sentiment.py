@@ -66,7 +66,7 @@ def sentiment(texts: Iterable[str] | pd.Series) -> pd.DataFrame:
 
     Parameters
     ----------
-    texts : iterable of str or pandas.Series
+    texts : iterable of str or pandas.Series (a single str is one comment)
         Raw comments; HTML is stripped, missing values count as empty.
 
     Returns
@@ -82,6 +82,8 @@ def sentiment(texts: Iterable[str] | pd.Series) -> pd.DataFrame:
     >>> sentiment(["good but slow", "不太好"])["label"].tolist()
     ['negative', 'negative']
     """
+    if isinstance(texts, str):
+        texts = [texts]
     series = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
     clean, _ = clean_text(series, max_chars=SCORE_MAX_CHARS)
     lang = detect_language(clean)
