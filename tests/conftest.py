@@ -217,16 +217,22 @@ def app_server(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen,
         stop_process_group(process)
 
 
-def build_apps(folder: Path) -> Path:
-    """Generate the project's notebooks into ``folder`` (as ``crm app`` does) and return it."""
+def build_apps(folder: Path, only: str | None = None) -> Path:
+    """Generate the project's notebooks into ``folder`` (as ``crm app`` does) and return it.
+
+    With ``only``, keep just that app: every served notebook preheats kernels, and warming all
+    of them at once on two cores delays the one under test by minutes.
+    """
     from crmlib.config import NOTEBOOK_DIR
     from crmlib.reporting import build_notebooks
 
-    build_notebooks(NOTEBOOK_DIR, folder)
+    for built in build_notebooks(NOTEBOOK_DIR, folder):
+        if only is not None and built.stem != only:
+            built.unlink()
     return folder
 
 
-def open_app(page: Any, base_url: str, name: str, *, tries: int = 40) -> float:
+def open_app(page: Any, base_url: str, name: str, *, tries: int = 80) -> float:
     """Open ``/voila/render/<name>.ipynb``, retrying while the server answers 503 (warming or
     busy), and return the seconds from the successful request to the response."""
     url = base_url + f"voila/render/{name}.ipynb"
@@ -248,7 +254,8 @@ def app_page(tmp_path: Path, app_server, chromium_browser) -> Iterator[Callable[
     contexts: list[Any] = []
 
     def open_(name: str) -> Any:
-        _, base = app_server(build_apps(tmp_path / "apps"), pool_size=1, max_kernels=3, timeout=120)
+        folder = build_apps(tmp_path / f"apps-{name}", only=name)
+        _, base = app_server(folder, pool_size=1, max_kernels=3, timeout=120)
         context = local_context(chromium_browser)
         contexts.append(context)
         page = context.new_page()

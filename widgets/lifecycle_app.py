@@ -10,7 +10,7 @@ from crmlib import config as C
 from crmlib.analysis.alive import p_alive_curve
 from crmlib.analysis.lifecycle import customer_stages, stage_counts
 from crmlib.analysis.retention import early_warning
-from crmlib.charts import empty_state, error_box
+from crmlib.charts import download_link, empty_state, error_box
 from crmlib.charts.lifecycle import p_alive_chart, stage_chart
 from crmlib.errors import CrmInputError
 from crmlib.privacy import pseudonymise
@@ -45,6 +45,7 @@ class LifecycleApp(App):
     ):
         enable_offline_charts()
         self.data, self.rules = data, dict(rules or {})
+        self.current = pd.DataFrame()
         self.alive, self.fit = alive if alive is not None else (None, None)
         self.period = W.Dropdown(options=[("month", "M"), ("quarter", "Q")], description="period")
         wide = {"description_width": "150px"}
@@ -62,6 +63,9 @@ class LifecycleApp(App):
         )  # fmt: skip
         self.alert_count = W.HTML()
         self.alerts = W.HTML()
+        self.download = W.HTML()
+        self.csv_button = W.Button(description="Prepare CSV download", icon="download")
+        self.csv_button.on_click(lambda _b: self._prepare_csv())
         self.status = W.HTML()
         self.picker = W.Dropdown(description="customer", layout=W.Layout(width="420px"))
         self.history, self.stages, self.curve = live_chart(), live_chart(), live_chart()
@@ -77,6 +81,7 @@ class LifecycleApp(App):
                 W.HBox([self.threshold, self.alert_count]),
                 self.status,
                 self.alerts,
+                W.HBox([self.csv_button, self.download]),
                 self.picker,
                 self.history,
                 self.curve,
@@ -115,6 +120,7 @@ class LifecycleApp(App):
             self.status.value = error_box(str(exc))
             return pd.DataFrame()
         self.current = alerts
+        self.download.value = ""
         value = alerts["value_at_risk"].sum() if len(alerts) else 0.0
         self.alert_count.value = (
             f"<b id='crm-alert-count'>{len(alerts):,}</b> customers alerted, "
@@ -132,6 +138,17 @@ class LifecycleApp(App):
         self.alerts.value = table.to_html(index=False, escape=True, border=0)
         self.picker.options = list(alerts["customer_id"].head(50))
         return alerts
+
+    def _prepare_csv(self) -> None:
+        if self.current.empty:
+            self.download.value = empty_state("No alerted customer to download.")
+            return
+        self.download.value = download_link(
+            self.current.to_csv(index=False),
+            "alerts.csv",
+            f"Download the {len(self.current):,} alerts (pseudonymised ids)",
+            "crm-alerts-csv",
+        )
 
     def draw_history(self) -> None:
         """Monthly spend and P(alive) of the picked customer (pseudonym shown, raw id never)."""

@@ -6,7 +6,6 @@ Rules are mined once at a floor support; raising a threshold only filters the st
 
 from __future__ import annotations
 
-import base64
 import html
 import time
 from typing import Any
@@ -28,6 +27,7 @@ from crmlib.analysis.baskets import Baskets
 from crmlib.analysis.rules import RuleSet
 from crmlib.charts import (
     cooccurrence_web,
+    download_link,
     empty_state,
     error_box,
     notes,
@@ -259,11 +259,11 @@ class RuleExplorerApp(App):
             self.download.value = self._download_link(self.current)
 
     def _download_link(self, rules: pd.DataFrame) -> str:
-        data = rules_for_export(rules).to_csv(index=False).encode("utf-8")
-        href = "data:text/csv;base64," + base64.b64encode(data).decode("ascii")
-        return (
-            f"<a download='rules.csv' href='{href}' id='crm-rules-csv'>Download these "
-            f"{len(rules):,} rules as CSV (all measures)</a>"
+        return download_link(
+            rules_for_export(rules).to_csv(index=False),
+            "rules.csv",
+            f"Download these {len(rules):,} rules as CSV (all measures)",
+            "crm-rules-csv",
         )
 
     def _draw_drill(self) -> None:

@@ -6,12 +6,10 @@ report uses, with the same seed, so both show the same clusters for the same par
 
 from __future__ import annotations
 
-import base64
-
 import ipywidgets as W
 import pandas as pd
 
-from crmlib.charts import cluster_heatmap, error_box, k_score_chart, notes
+from crmlib.charts import cluster_heatmap, download_link, error_box, k_score_chart, notes
 from crmlib.errors import CrmInputError
 from crmlib.notebook.segmentation import (
     K_ADVICE,
@@ -116,9 +114,9 @@ class SegmentationApp(App):
     def _prepare_csv(self) -> None:
         if self.result is None:
             return
-        data = membership_csv(self.result, self.min_group).encode("utf-8")
-        href = "data:text/csv;base64," + base64.b64encode(data).decode("ascii")
-        self.download.value = (
-            f"<a download='segments.csv' href='{href}' id='crm-segments-csv'>Download segment "
-            f"membership ({len(self.result.rfm):,} customers, pseudonymised)</a>"
+        self.download.value = download_link(
+            membership_csv(self.result, self.min_group),
+            "segments.csv",
+            f"Download segment membership ({len(self.result.rfm):,} customers, pseudonymised)",
+            "crm-segments-csv",
         )

@@ -1,6 +1,6 @@
 """Charts: analysis tables in, Altair chart specs out (encoding only, no computation)."""
 
-from crmlib.charts.html import cards, empty_state, error_box, notes
+from crmlib.charts.html import cards, download_link, empty_state, error_box, notes
 from crmlib.charts.overview import (
     country_chart,
     headline_cards,
@@ -37,6 +37,7 @@ __all__ = [
     "country_chart",
     "dendrogram_chart",
     "directed_web",
+    "download_link",
     "empty_chart",
     "empty_state",
     "error_box",

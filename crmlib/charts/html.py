@@ -43,3 +43,14 @@ def empty_state(message: str) -> str:
 def error_box(message: str) -> str:
     """A visible box with a user-facing error message (no traceback)."""
     return f"{STYLE}<div class='crm-error'><b>Cannot run:</b> {html.escape(message)}</div>"
+
+
+def download_link(text: str, filename: str, label: str, element_id: str) -> str:
+    """A link that saves ``text`` (CSV) as ``filename`` from the page itself, no server needed."""
+    import base64
+
+    href = "data:text/csv;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return (
+        f"<a download='{html.escape(filename, quote=True)}' href='{href}' "
+        f"id='{html.escape(element_id, quote=True)}'>{html.escape(label)}</a>"
+    )

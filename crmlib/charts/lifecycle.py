@@ -208,11 +208,11 @@ def p_alive_chart(curve: pd.DataFrame, *, title: str = "P(alive)") -> alt.Chart:
     """P(alive) week by week (:func:`crmlib.analysis.alive.p_alive_curve`), orders as dots."""
     if curve.empty:
         return empty_chart("No orders to draw.", title=title)
-    base = alt.Chart(curve, title=title).encode(
+    base = alt.Chart(curve).encode(
         x=alt.X("week:T", title="Week"),
         y=alt.Y("p_alive:Q", title="P(alive)", scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("week:T"), alt.Tooltip("p_alive:Q", format=".2f")],
     )
     line = base.mark_line(interpolate="step-after")
     dots = base.transform_filter("datum.purchase").mark_point(filled=True, size=40)
-    return (line + dots).properties(width=520, height=160)
+    return (line + dots).properties(width=520, height=160, title=title)

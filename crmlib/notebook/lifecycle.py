@@ -11,7 +11,8 @@ from crmlib.analysis.churn import churn_models, prepare_churn_table, read_telco
 from crmlib.analysis.lifecycle import customer_stages, stage_counts, transition_matrix
 from crmlib.analysis.retention import cohort_retention, early_warning
 from crmlib.analysis.survival import cox_model, kaplan_meier
-from crmlib.charts import empty_state, notes
+from crmlib.cache import cached, file_fingerprint, fingerprint
+from crmlib.charts import download_link, empty_state, notes
 from crmlib.charts.lifecycle import (
     calibration_chart,
     cohort_chart,
@@ -65,7 +66,6 @@ def show_cohorts(data: pd.DataFrame, period: str) -> pd.DataFrame:
 def alive_scores(data: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
     """BG/NBD P(alive) of every customer (cached on disk by a hash of the orders)."""
     from crmlib.analysis.alive import alive_table
-    from crmlib.cache import cached, fingerprint
 
     cols = data[[C.CUSTOMER_ID, C.ORDER_DATE]]
     key = fingerprint("alive", int(pd.util.hash_pandas_object(cols, index=False).sum()))
@@ -102,22 +102,31 @@ def show_alerts(
     cols = ["customer_id", "reason", "days_since_last_order", "value_at_risk"]
     cols += ["p_alive"] if "p_alive" in alerts.columns else []
     show_table(alerts[cols].head(25), formats={"value_at_risk": "{:,.0f}", "p_alive": "{:.2f}"})
+    show(download_link(alerts.to_csv(index=False), "alerts.csv",
+                       f"Download all {len(alerts):,} alerts as CSV (pseudonymised ids)",
+                       "crm-alerts-csv"))  # fmt: skip
     return alerts
 
 
 def show_survival_and_churn(path: str, folds: int, seed: int) -> dict[str, Any]:
     """Telco: Kaplan–Meier by contract with the log-rank test, churn models, drivers."""
-    frame = prepare_churn_table(read_telco(path))
-    km = kaplan_meier(frame, "tenure", "Churn", "Contract")
+
+    def compute():
+        frame = prepare_churn_table(read_telco(path))
+        km = kaplan_meier(frame, "tenure", "Churn", "Contract")
+        models = churn_models(frame, "Churn", folds=folds, seed=seed)
+        covariates = ["Contract", "InternetService", "MonthlyCharges"]
+        return frame, km, models, cox_model(frame, "tenure", "Churn", covariates)
+
+    key = fingerprint("telco", file_fingerprint(path), folds, seed)
+    frame, km, models, cox = cached("telco", key, compute)
     show(survival_chart(km.curves, title="Customers still subscribed, by contract (months)"))
     show(notes([f"Log-rank test across contracts: p = {km.logrank_p:.2g}.",
                 *frame.attrs.get("notes", [])]))  # fmt: skip
     show_table(km.summary)
-    models = churn_models(frame, "Churn", folds=folds, seed=seed)
     show_table(models.scores, formats={"auc_mean": "{:.3f}", "auc_sd": "{:.3f}"})
     show(calibration_chart(models.calibration))
     show(notes(list(models.drivers["sentence"].head(6))))
-    cox = cox_model(frame, "tenure", "Churn", ["Contract", "InternetService", "MonthlyCharges"])
     show(notes(["Cox proportional hazards (hazard ratio > 1: leaves sooner), 95 % intervals:"]))
     show_table(cox, formats={c: "{:.3f}" for c in ("hazard_ratio", "ci_lower", "ci_upper")}
                | {"p": "{:.2g}"})  # fmt: skip
@@ -134,14 +143,18 @@ def show_btyd(
     from crmlib.analysis import btyd, spend
     from crmlib.privacy import pseudonymise
 
-    tx = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str, "date": str})
-    summary = btyd.summary_table(
-        tx, customer="customer_id", date="date", amount="dollar_value",
-        calibration_end=calibration_end, observation_end=observation_end, freq="W",
-        merge_same_day=True, convention=convention,
-    )  # fmt: skip
-    fit = btyd.fit_bgnbd(summary)
-    diag = btyd.holdout_diagnostic(summary, fit)
+    def compute():
+        tx = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str, "date": str})
+        summary = btyd.summary_table(
+            tx, customer="customer_id", date="date", amount="dollar_value",
+            calibration_end=calibration_end, observation_end=observation_end, freq="W",
+            merge_same_day=True, convention=convention,
+        )  # fmt: skip
+        fit = btyd.fit_bgnbd(summary)
+        return summary, fit, btyd.holdout_diagnostic(summary, fit)
+
+    key = fingerprint("btyd", file_fingerprint(path), calibration_end, observation_end, convention)
+    summary, fit, diag = cached("btyd", key, compute)
     clock = "distinct purchase weeks" if convention == "periods" else "days/7"
     show(notes([
         f"BG/NBD (weeks, time as {clock}): r = {fit.r:.3f}, α = {fit.alpha:.3f}, "
