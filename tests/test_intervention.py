@@ -166,3 +166,21 @@ def test_period_metrics_by_hand():
     assert first["aov"] == pytest.approx(17.5) and first["repeat_rate"] == 1.0
     assert (second["revenue"], second["active_customers"], second["retention"]) == (10, 2, 1.0)
     assert m.loc["2021-01-18", "retention"] == pytest.approx(0.5)  # b of a, b came back
+
+
+def test_charts_follow_the_design():
+    from crmlib.charts.intervention import evaluation_chart
+
+    frame, start = _series(effect=5.0)
+    spec = evaluation_chart(impact(frame, outcome="y", controls=["x"], intervention=start,
+                                   draws=200), intervention=start).to_dict()  # fmt: skip
+    assert len(spec["vconcat"]) == 3  # actual vs counterfactual, pointwise, cumulative
+    top = spec["vconcat"][0]["layer"]
+    assert [layer["mark"]["type"] for layer in top] == ["area", "line", "line", "rule"]
+    did = diff_in_diff(_panel(), unit="unit", period="period", outcome="y", treated="treated",
+                       intervention=2)  # fmt: skip
+    layers = evaluation_chart(did).to_dict()["layer"]
+    assert layers[2]["encoding"]["y"]["field"] == "coef"
+    arms = compare_arms(_arms([0, 1, 0, 1], [1, 1, 0, 1]), arm="arm", metrics=["y"])
+    layers = evaluation_chart(arms).to_dict()["layer"]
+    assert layers[1]["encoding"]["x2"]["field"] == "ci_high"
