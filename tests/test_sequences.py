@@ -131,7 +131,7 @@ def test_reader_rejects_files_that_are_not_msnbc(tmp_path):
         read_msnbc(bad)
     out_of_range = tmp_path / "y.seq"
     out_of_range.write_text("% header\n\na b\n\n\n% Sequences:\n\n1 3\n\n2\n")
-    with pytest.raises(CrmInputError, match="codes must be 1..2"):
+    with pytest.raises(CrmInputError, match=r"codes must be 1\.\.2"):
         read_msnbc(out_of_range)
     with pytest.raises(CrmInputError, match="not found"):
         read_msnbc(tmp_path / "missing.seq")
