@@ -23,7 +23,7 @@ from crmlib.privacy import pseudonymise
 
 COMMENT, RATING, NPS_SCORE, RECOMMEND, DATE = "comment", "rating", "nps", "recommend", "date"
 TEXT, REDACTED, SENTIMENT, LABEL, LANGUAGE = "text", "redacted", "sentiment", "label", "language"
-EXAMPLE_CHARS = 240
+EXAMPLE_CHARS = 160
 _YES = {"1", "yes", "y", "true", "t", "是", "会", "推荐"}
 _NO = {"0", "no", "n", "false", "f", "否", "不会", "不推荐"}
 
@@ -227,7 +227,7 @@ def driver_table(
     -------
     pandas.DataFrame
         Columns ``theme, comments, share, mean_sentiment, negative_share, mean_score,
-        score_gap, impact, examples`` (examples joined by " ‖ ", each cut to 240 characters).
+        score_gap, impact, examples`` (examples joined by " ‖ ", each cut to 160 characters).
     """
     if by not in comments.columns:
         raise CrmInputError(f"Driver table: no column '{by}'; use 'category' or 'topic'.")
@@ -237,7 +237,7 @@ def driver_table(
     for theme, part in comments.groupby(by, sort=False):
         if len(part) < min_comments:
             continue
-        worst = part.nsmallest(examples, SENTIMENT)[REDACTED].str.slice(0, EXAMPLE_CHARS)
+        worst = part.nsmallest(examples, SENTIMENT)[REDACTED].map(_shorten)
         mean_score = part[use].mean()
         rows.append({
             "theme": theme, "comments": len(part), "share": len(part) / len(comments),
@@ -253,6 +253,10 @@ def driver_table(
     cols = ["theme", "comments", "share", "mean_sentiment", "negative_share", "mean_score",
             "score_gap", "impact", "examples"]  # fmt: skip
     return out[cols].sort_values("impact", ignore_index=True)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1].rstrip() + "…"
 
 
 def sentiment_distribution(comments: pd.DataFrame, *, bins: int = 20) -> pd.DataFrame:

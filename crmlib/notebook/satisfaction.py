@@ -191,7 +191,7 @@ def show_drivers(result: CommentAnalysis, score: str | None) -> dict[str, pd.Dat
     """Driver tables by category and by topic, with redacted example comments."""
     out = {}
     for by in ("category", "topic"):
-        table = driver_table(result.comments, by=by, score=score)
+        table = driver_table(result.comments, by=by, score=score, examples=2)
         show(driver_chart(table, title=f"What drives low scores, by {by}"))
         show_table(table, formats=DRIVER_FORMATS)
         out[by] = table
