@@ -27,10 +27,11 @@ metrics: list = ["visit", "conversion", "spend"]  # outcome columns compared bet
 covariate: str = "history"  # pre-period column for CUPED variance reduction (empty: none)
 cuped: bool = False  # apply CUPED with the covariate (the published figures are without)
 source: str = "embedded:online_retail"  # transactions for the before/after example
-intervention_date: str = "2011-09-05"  # HYPOTHETICAL date of the before/after example (a Monday)
+intervention_date: str = "2011-06-06"  # HYPOTHETICAL date of the before/after example (a Monday)
 treated_group: str = "United Kingdom"  # country treated in the before/after example
 retail_metric: str = "revenue"  # revenue, orders, active_customers, aov, repeat_rate or retention
 pre_weeks: int = 0  # weeks before the date used to fit (0: all)
+post_weeks: int = 8  # weeks after the date evaluated (0: to the end; autumn peak follows)
 design: str = "auto"  # design of the before/after example: auto, time_series or did
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
 # fmt: on
@@ -72,6 +73,11 @@ if interactive:
 
 # %% [markdown]
 # ## Before and after on Online Retail (hypothetical date)
+#
+# Weekly metrics per country; the treated country's series is forecast from its own past and
+# the weekly series of the three largest other countries (controls). The post-period is limited
+# to a few weeks by default: over a longer one the autumn peak of this wholesaler, which the
+# controls follow only partly, would be counted as an "effect".
 
 # %%
 loaded = load_transactions(source)
@@ -82,13 +88,14 @@ if interactive:
     from widgets import EvaluationApp
 
     app = EvaluationApp(inputs, intervention=intervention_date, metric=retail_metric,
-                        treated=treated_group, pre_weeks=pre_weeks, design=design)  # fmt: skip
+                        treated=treated_group, pre_weeks=pre_weeks, post_weeks=post_weeks,
+                        design=design)  # fmt: skip
     display(app)  # noqa: F821
     before_after = app.result
 else:
     before_after, reason = evaluate_before_after(
         inputs, intervention=intervention_date, metric=retail_metric, treated=treated_group,
-        pre_weeks=pre_weeks, design=design,
+        pre_weeks=pre_weeks, post_weeks=post_weeks, design=design,
     )  # fmt: skip
     show_result(before_after, reason, intervention=intervention_date)
 

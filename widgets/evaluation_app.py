@@ -54,7 +54,7 @@ class EvaluationApp(App):
         :func:`crmlib.notebook.evaluation.before_after_inputs`).
     intervention : str
         Initial intervention date (snapped to the nearest week start).
-    metric, treated, pre_weeks, design
+    metric, treated, pre_weeks, post_weeks, design
         Initial choices, as in :func:`crmlib.notebook.evaluation.evaluate_before_after`.
     """
 
@@ -66,6 +66,7 @@ class EvaluationApp(App):
         metric: str = "revenue",
         treated: str = "United Kingdom",
         pre_weeks: int = 0,
+        post_weeks: int = 0,
         design: str = "auto",
     ) -> None:
         enable_offline_charts()
@@ -83,6 +84,10 @@ class EvaluationApp(App):
             value=pre_weeks, min=0, max=len(weeks), description="pre-period weeks (0: all)",
             continuous_update=False, style=wide, layout=W.Layout(width="520px"),
         )  # fmt: skip
+        self.post_weeks = W.IntSlider(
+            value=post_weeks, min=0, max=26, description="post-period weeks (0: all)",
+            continuous_update=False, style=wide, layout=W.Layout(width="520px"),
+        )  # fmt: skip
         self.metric = W.Dropdown(options=METRIC_CHOICES, value=metric, description="metric")
         groups = sorted(inputs.weekly[COUNTRY].unique())
         self.treated = W.Dropdown(options=groups, value=treated, description="treated group")
@@ -92,13 +97,16 @@ class EvaluationApp(App):
         self.table = W.HTML()
         self.summary = W.HTML()
         self.chart = live_chart()
-        for control in (self.date, self.pre_weeks, self.metric, self.treated, self.design):
+        controls = (self.date, self.pre_weeks, self.post_weeks, self.metric, self.treated,
+                    self.design)  # fmt: skip
+        for control in controls:
             control.observe(lambda _c: self.refresh(), names="value")
         self.widget = W.VBox(
             [
                 W.HBox([self.metric, self.treated, self.design]),
                 self.date,
                 self.pre_weeks,
+                self.post_weeks,
                 self.status,
                 self.effect,
                 self.table,
@@ -116,7 +124,7 @@ class EvaluationApp(App):
             result, reason = evaluate_before_after(
                 self.inputs, intervention=str(date.date()), metric=self.metric.value,
                 treated=self.treated.value, pre_weeks=self.pre_weeks.value,
-                design=self.design.value, draws=DRAWS,
+                post_weeks=self.post_weeks.value, design=self.design.value, draws=DRAWS,
             )  # fmt: skip
         except CrmInputError as exc:
             self.status.value = error_box(str(exc))

@@ -84,18 +84,21 @@ def evaluate_before_after(
     treated: str = "United Kingdom",
     controls: list[str] | None = None,
     pre_weeks: int = 0,
+    post_weeks: int = 0,
     design: str = "auto",
     draws: int = 1000,
 ) -> tuple[EvaluationResult, str]:
     """Evaluate the (hypothetical) intervention on Online Retail; returns result and reason.
 
     ``design="auto"`` sees one weekly series per country and picks the time-series design;
-    ``"did"`` compares treated customers with the others month by month.
+    ``"did"`` compares treated customers with the others month by month. ``pre_weeks`` and
+    ``post_weeks`` limit the periods before and after the date (0: all).
     """
     if metric not in METRIC_DEFINITIONS or metric == "satisfaction":
         raise CrmInputError(f"Unknown metric {metric!r}; use revenue, orders, active_customers, "
                             "aov, repeat_rate or retention.")  # fmt: skip
     start = pd.Timestamp(intervention)
+    end = start + pd.Timedelta(weeks=post_weeks) if post_weeks else None
     controls = list(controls) if controls else default_controls(inputs.weekly, treated)
     series = series_table(
         inputs.weekly, metric=metric, by=COUNTRY, treated=treated, controls=controls
@@ -104,7 +107,10 @@ def evaluate_before_after(
     if chosen == "did":
         if metric not in ("revenue", "orders"):
             raise CrmInputError("The customer panel (DiD) is built for revenue or orders.")
-        panel = customer_panel(inputs.transactions, freq="M", metric=metric,
+        lines = inputs.transactions
+        if end is not None:
+            lines = lines[lines["order_date"] < end]
+        panel = customer_panel(lines, freq="M", metric=metric,
                                treated=[treated], first_seen_before=start)  # fmt: skip
         result = diff_in_diff(panel, unit="customer_id", period="period", outcome=metric,
                               treated="treated", intervention=start)  # fmt: skip
@@ -113,6 +119,8 @@ def evaluate_before_after(
         raise CrmInputError("The before/after example supports the designs time_series and did.")
     pre_start = start - pd.Timedelta(weeks=pre_weeks) if pre_weeks else None
     series = series.dropna()  # ratios are undefined in periods without orders / predecessors
+    if end is not None:
+        series = series[series.index < end]
     result = impact(series, outcome=treated, controls=controls,
                     intervention=start, pre_start=pre_start, draws=draws)  # fmt: skip
     return result, reason + f" Controls: weekly {metric} of {', '.join(controls)}."
