@@ -49,7 +49,7 @@ def test_paths_app_sliders_and_start_page(tmp_path, monkeypatch):
 def test_link_weight_slider_changes_the_links_drawn(app_page):
     page = app_page("paths_and_networks")
     page.wait_for_selector("#crm-link-count", timeout=180_000)
-    page.wait_for_function(f"({DRAWN})() > 0", timeout=60_000)
+    page.wait_for_function(f"({DRAWN})() > 0", timeout=120_000)
     before = _links(page)
     assert before > 0 and page.evaluate(DRAWN) == before
     handle = page.locator(".widget-slider", has_text="link weight").locator(".noUi-handle").first
@@ -58,10 +58,10 @@ def test_link_weight_slider_changes_the_links_drawn(app_page):
     page.wait_for_function(
         "n => Number(document.querySelector('#crm-link-count').innerText.replace(/,/g, '')) < n",
         arg=before,
-        timeout=60_000,
+        timeout=120_000,
     )
     after = _links(page)
-    page.wait_for_function(f"n => ({DRAWN})() === n", arg=after, timeout=60_000)
+    page.wait_for_function(f"n => ({DRAWN})() === n", arg=after, timeout=120_000)
     assert 0 < after < before
     assert page.inner_text("#crm-pattern-count") == "243"
     assert_offline(page)
