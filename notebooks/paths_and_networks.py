@@ -38,6 +38,7 @@ min_baskets: int = 200  # orders holding both products that link them (metrics u
 link_weight: int = 250  # link weight drawn first (the slider goes down to min_baskets)
 max_customers: int = 200  # most active customers in the customer network
 min_shared: int = 30  # distinct products two customers share to be linked
+relations: str = ""  # optional relation table (columns source, target, weight) for customers
 seed: int = 0  # seed of Louvain, layouts and betweenness samples
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
 # fmt: on
@@ -53,6 +54,7 @@ from crmlib.notebook.paths import (
     load_clickstream,
     product_network,
     purchase_paths,
+    relation_network,
     show_network,
     show_paths,
     source_key,
@@ -112,12 +114,17 @@ show_network(products, title="Products bought together", min_weight=min_baskets,
              static=not interactive, chart=not interactive)  # fmt: skip
 
 # %% [markdown]
-# ## Customer network (customers who buy the same products)
+# ## Customer network (who buys the same products, or a relation table when given)
 
 # %%
-customers = customer_network(buyers, source_key(purchases), max_customers=max_customers,
-                             min_shared=min_shared, seed=seed)  # fmt: skip
-show_network(customers, title="Customers linked by shared products", static=not interactive)
+if relations:
+    customers = relation_network(relations, seed=seed)
+else:
+    customers = customer_network(
+        buyers, source_key(purchases), max_customers=max_customers, min_shared=min_shared,
+        seed=seed,
+    )  # fmt: skip
+show_network(customers, title="Customer network", static=not interactive)
 
 # %%
 top = paths.patterns.head(4)

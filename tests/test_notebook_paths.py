@@ -37,10 +37,16 @@ def test_unknown_start_page_stops_with_a_message(built, tmp_path):
         run_notebook(built, tmp_path, "paths_and_networks", start_page="nowhere")
 
 
-def test_networks_without_links_show_the_empty_state(built, tmp_path):
+def test_empty_product_network_and_a_relation_table(built, tmp_path):
+    relations = tmp_path / "referrals.csv"
+    # two triangles of customers joined by one referral
+    relations.write_text("source,target\n1,2\n2,3\n3,1\n3,4\n4,5\n5,6\n6,4\n")
     records, output = run_notebook(
-        built, tmp_path, "paths_and_networks", min_baskets=10**6, min_shared=10**6
+        built, tmp_path, "paths_and_networks", min_baskets=10**6, relations=str(relations)
     )
-    assert records["product_communities"] == 0 and records["customer_links"] == 0
+    assert records["product_communities"] == 0 and records["product_links"] == 0
     text = output.read_text(encoding="utf-8")
     assert "No network: no two of the 60 most frequent products share 1,000,000 orders" in text
+    assert records["customer_communities"] == 2 and records["customer_links"] == 7
+    assert all(s.startswith("community ") for s in records["customer_summaries"])
+    assert all("C-" in node for node, _ in records["customer_top_pagerank"])

@@ -21,6 +21,7 @@ from crmlib.analysis.network import (
     network_layout,
     network_metrics,
     placed_edges,
+    relation_edges,
 )
 from crmlib.analysis.prefixspan import mine_sequences
 from crmlib.analysis.sequences import (
@@ -281,6 +282,24 @@ def customer_network(
     )
 
 
+def relation_network(source: str, *, seed: int = 0) -> NetworkView:
+    """Customer network from an explicit relation table (e.g. referrals): a file with columns
+    ``source`` and ``target`` (customer ids, pseudonymised here) and optionally ``weight``."""
+    path = resolve_source(source)
+
+    def compute() -> NetworkView:
+        table = read_table(path)
+        weight = "weight" if "weight" in table.columns else None
+        edges = relation_edges(table, source="source", target="target", weight=weight)
+        if edges.empty:
+            return _no_links("customers", f"the relation table {path.name} holds no links")
+        net = network_metrics(edges, seed=seed)
+        summary = describe_communities(net, kind="customers")
+        return NetworkView(net, network_layout(net, seed=seed), summary, "customers")
+
+    return cached("network", fingerprint(file_fingerprint(path), "relations", seed), compute)
+
+
 def show_network(
     view: NetworkView, *, title: str, min_weight: float = 0, static: bool = True, chart: bool = True
 ) -> None:
@@ -334,6 +353,7 @@ __all__ = [
     "mine_patterns",
     "product_network",
     "purchase_paths",
+    "relation_network",
     "show_network",
     "show_paths",
     "source_key",
