@@ -44,7 +44,8 @@ interactive: bool = True  # widgets for JupyterLab and Voila; reports run with F
 # fmt: on
 
 # %%
-from crmlib.analysis.sequences import cap_sessions, path_flow, path_tree
+from crmlib.analysis.paths import path_flow, path_tree
+from crmlib.analysis.sequences import cap_sessions
 from crmlib.charts.paths import path_flow_chart
 from crmlib.io import customer_rows, load_transactions
 from crmlib.notebook import setup, show, show_table

@@ -5,15 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from crmlib.analysis.paths import (
+    funnel,
+    path_flow,
+    path_tree,
+    top_paths,
+)
 from crmlib.analysis.prefixspan import mine_sequences
 from crmlib.analysis.sequences import (
     cap_sessions,
     exit_by_step,
-    funnel,
-    path_flow,
-    path_tree,
     sequence_rules,
-    top_paths,
     transitions,
 )
 from crmlib.charts.paths import (

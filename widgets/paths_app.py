@@ -10,7 +10,7 @@ import html
 
 import ipywidgets as W
 
-from crmlib.analysis.sequences import path_flow, path_tree
+from crmlib.analysis.paths import path_flow, path_tree
 from crmlib.charts import empty_state, error_box, notes
 from crmlib.charts.network import network_graph
 from crmlib.charts.paths import path_flow_chart, patterns_chart

@@ -23,16 +23,18 @@ from crmlib.analysis.network import (
     placed_edges,
     relation_edges,
 )
+from crmlib.analysis.paths import (
+    funnel,
+    path_flow,
+    path_tree,
+    top_paths,
+)
 from crmlib.analysis.prefixspan import mine_sequences
 from crmlib.analysis.sequences import (
     cap_sessions,
     exit_by_step,
-    funnel,
-    path_flow,
-    path_tree,
     purchase_sequences,
     sequence_rules,
-    top_paths,
     top_transitions,
     transitions,
 )
