@@ -214,6 +214,9 @@ def _effects(pre, post, outcome, fit, paths, observed, alpha, scale, loc):
     e_low, e_high = np.quantile(effect_paths, q, axis=0)
     c_low, c_high = np.quantile(cum_paths, q, axis=0)
     fitted = np.asarray(fit.fittedvalues) * scale + loc
+    # one-step predictions are meaningless while the diffuse states (level, coefficients) are
+    # still being learned: leave them out of the chart
+    fitted[: min(len(fitted), 2 * fit.model.k_states)] = np.nan
     frame = pd.DataFrame(
         {"period": np.concatenate([pre.index.to_numpy(), post.index.to_numpy()]),
          "actual": np.concatenate([pre[outcome].to_numpy(float), observed]),

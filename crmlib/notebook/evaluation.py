@@ -35,10 +35,20 @@ HYPOTHETICAL = (
     "on {date}. The example shows the method; an 'effect' here is seasonality or chance that "
     "the model did not explain, which is exactly what the intervals are for."
 )
-FORMATS = {"actual": "{:,.4g}", "counterfactual": "{:,.4g}", "abs_effect": "{:+,.4g}",
-           "rel_effect": "{:+.1%}", "ci_low": "{:+,.4g}", "ci_high": "{:+,.4g}",
-           "p_value": "{:.3g}", "p_holm": "{:.3g}", "p_bh": "{:.3g}", "mde": "{:,.4g}",
-           "se": "{:,.4g}", "variance_reduction": "{:.2%}"}  # fmt: skip
+
+
+def _plain(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
+
+
+def _signed(value: float) -> str:
+    return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+,.4g}"
+
+
+FORMATS = {"actual": _plain, "counterfactual": _plain, "abs_effect": _signed,
+           "rel_effect": "{:+.1%}", "ci_low": _signed, "ci_high": _signed,
+           "p_value": "{:.3g}", "p_holm": "{:.3g}", "p_bh": "{:.3g}", "mde": _plain,
+           "se": _plain, "variance_reduction": "{:.2%}"}  # fmt: skip
 SHOWN = ["metric", "group", "actual", "counterfactual", "abs_effect", "rel_effect", "ci_low",
          "ci_high", "p_value", "p_holm", "p_bh", "mde", "n", "variance_reduction"]  # fmt: skip
 
@@ -141,10 +151,6 @@ def headline_effect(result: EvaluationResult, row: int = 0) -> str:
         return (f"{r['abs_effect'] * 100:+.2f} points [{r['ci_low'] * 100:+.2f}, "
                 f"{r['ci_high'] * 100:+.2f}]")  # fmt: skip
     return f"{_signed(r['abs_effect'])} [{_signed(r['ci_low'])}, {_signed(r['ci_high'])}]"
-
-
-def _signed(value: float) -> str:
-    return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+,.4g}"
 
 
 def effect_table(result: EvaluationResult) -> pd.DataFrame:
