@@ -13,7 +13,8 @@ its zero point drifts (it learns which neutral words come with complaints in *it
 averaging with a domain-free lexicon kept the decision point 0 near the true class share in
 cross-domain tests (decision record 0008). English comments of fewer than five words weigh the
 lexicon 3:1 ("not bad at all"), since its negation rules beat a bag of words on so little
-text. Label: "positive" when the score is above 0,
+text; for longer ones VADER's compound, which saturates towards ±1 as words pile up, is
+flattened in proportion to the length. Label: "positive" when the score is above 0,
 "negative" below, "neutral" at exactly 0 (no evidence: empty, emoji- or punctuation-only text).
 """
 
@@ -36,6 +37,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "models"
 MODEL_WEIGHT = 0.5
 SCORE_MAX_CHARS = 20_000  # scoring reads long reviews whole (the verdict is often at the end)
 SHORT_EN_WORDS, SHORT_MODEL_WEIGHT = 5, 0.25
+VADER_WORDS = 50  # English lexicon scores are flattened by 1 + words / 50 (decision record 0008)
 SCORE, LABEL, LANGUAGE = "score", "label", "language"
 POSITIVE, NEGATIVE, NEUTRAL = "positive", "negative", "neutral"
 _LEXICONS = {LANG_EN: lexicon_scores_en, LANG_ZH: lexicon_scores_zh}
@@ -94,10 +96,14 @@ def sentiment(texts: Iterable[str] | pd.Series) -> pd.DataFrame:
         if mask.any():
             chunk = clean[mask].tolist()
             weight = np.full(len(chunk), MODEL_WEIGHT)
-            if code == LANG_EN:  # a few English words: the lexicon's rules know more
-                n_words = clean[mask].str.count(r"[A-Za-z]+").to_numpy()
-                weight[n_words < SHORT_EN_WORDS] = SHORT_MODEL_WEIGHT
             lexicon = _LEXICONS[code](chunk)
+            if code == LANG_EN:
+                n_words = clean[mask].str.count(r"[A-Za-z]+").to_numpy()
+                # a few words: the lexicon's rules know more than a bag of words
+                weight[n_words < SHORT_EN_WORDS] = SHORT_MODEL_WEIGHT
+                # VADER's compound saturates as a long text piles up words; undo part of it
+                stretch = np.arctanh(np.clip(lexicon, -0.999, 0.999))
+                lexicon = np.tanh(stretch / (1.0 + n_words / VADER_WORDS))
             score[mask] = weight * model_scores(chunk, code) + (1 - weight) * lexicon
     score = np.clip(score, -1.0, 1.0)
     label = np.where(score > 0, POSITIVE, np.where(score < 0, NEGATIVE, NEUTRAL))
