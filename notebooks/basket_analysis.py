@@ -39,18 +39,18 @@ cross_sell_target: float = 0.0  # target share of B among holders of A (0 uses B
 holdout_days: int = 30  # last days of orders held out to test recommendations
 hit_rate_n: int = 5  # recommendations per held-out basket
 who_buys_item: str = ""  # product profiled in "who buys it" (empty: the most frequent one)
+engine: str = "local"  # where heavy steps run: local, duckdb (out of core) or spark
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
 # fmt: on
 
 # %%
 import pandas as pd
 
-from crmlib.analysis import evaluate_hit_rate, load_baskets
+from crmlib.analysis import evaluate_hit_rate
 from crmlib.charts import empty_state
 from crmlib.io import load_transactions
 from crmlib.notebook import setup, show, show_table
 from crmlib.notebook.basket import (
-    mine_cached,
     show_baskets,
     show_cross_sell,
     show_recommendations,
@@ -58,9 +58,11 @@ from crmlib.notebook.basket import (
     show_webs,
     show_who_buys,
 )
+from crmlib.notebook.engine import engine_baskets, engine_rules, show_engine, start_engine
 from crmlib.record import record
 
 setup(interactive)
+timer = start_engine(engine)
 unit = "customers" if basket_level == "customer" else "baskets"
 load = dict(layout=layout, basket=basket_level, item=item_label, categories=categories,
             category_level=category_level)  # fmt: skip
@@ -73,9 +75,10 @@ options = dict(min_support=min_support, min_confidence=min_confidence, min_lift=
 # ## Baskets and rules
 
 # %%
-baskets = load_baskets(source, **load)
-result = mine_cached(baskets, source, load, **options)
+baskets = engine_baskets(source, load, timer)
+result = engine_rules(baskets, source, load, options, timer)
 show_baskets(baskets, result, unit)
+show_engine(timer)
 
 # %% [markdown]
 # ## Rule explorer
@@ -139,6 +142,8 @@ record("baskets", baskets.n_baskets)
 record("items", baskets.n_items)
 record("min_count", result.min_count)
 record("rules", len(result.rules))
+record("engine", timer.engine)
+record("engine_seconds", timer.as_dict())
 record("funnel", result.funnel)
 record("hit_rate_rules", hits.hit_rate_rules)
 record("hit_rate_popular", hits.hit_rate_popular)

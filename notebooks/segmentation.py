@@ -29,12 +29,14 @@ k_max: int = 8  # largest k scored
 min_group: int = 5  # smallest group shown on its own (privacy)
 seed: int = 0  # random seed of k-means and of the silhouette sample
 segment_rules: list = []  # named segment rules (name, r/f/m ranges, action); empty: the ten classic
+engine: str = "local"  # where heavy steps run: local, duckdb (out of core) or spark
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
 # fmt: on
 
 # %%
 from crmlib.io import customer_rows, load_transactions
 from crmlib.notebook import setup, show_cleaning
+from crmlib.notebook.engine import engine_rfm, show_engine, start_engine
 from crmlib.notebook.segmentation import (
     segment_customers,
     show_clusters,
@@ -44,19 +46,25 @@ from crmlib.notebook.segmentation import (
 from crmlib.record import record
 
 setup(interactive)
+timer = start_engine(engine)
 
 # %% [markdown]
 # ## Customers and RFM segments
 
 # %%
-loaded = load_transactions(source)
+with timer.step("read and clean"):
+    loaded = load_transactions(source)
 show_cleaning(loaded.report, customer_analysis=True)
 data = customer_rows(loaded.data)
-result = segment_customers(
-    data, observation_date=observation_date, features=features, log=log, k=k,
-    k_range=range(k_min, k_max + 1), min_group=min_group, seed=seed, segment_rules=segment_rules,
-)  # fmt: skip
+rfm = engine_rfm(source, timer, observation_date=observation_date)
+with timer.step("scores, segments and clusters"):
+    result = segment_customers(
+        data, observation_date=observation_date, features=features, log=log, k=k,
+        k_range=range(k_min, k_max + 1), min_group=min_group, seed=seed,
+        segment_rules=segment_rules, rfm=rfm,
+    )  # fmt: skip
 show_rfm(result, min_group)
+show_engine(timer)
 
 # %% [markdown]
 # ## Clusters
@@ -86,4 +94,6 @@ record("segment_sizes", result.summary.set_index("segment")["customers"].to_dict
 record("silhouette", result.k_table.set_index("k")["silhouette"].round(4).to_dict())
 record("k", result.k)
 record("cluster_sizes", result.profiles["customers"].tolist())
+record("engine", timer.engine)
+record("engine_seconds", timer.as_dict())
 record("top_tier_share", float(value["tiers"]["revenue_share"].iloc[0]))

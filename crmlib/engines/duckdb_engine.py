@@ -154,11 +154,13 @@ def baskets_duckdb(
             f"CAST({item} AS VARCHAR) AS i FROM {src} "
             f"WHERE {key} IS NOT NULL AND {item} IS NOT NULL"
         )
-        n = con.sql("SELECT COUNT(DISTINCT k) FROM l").fetchone()[0]
+        n = con.execute("SELECT COUNT(DISTINCT k) FROM l").fetchone()[0]
         if not n:
             raise EngineError(f"{source}: no baskets with items were found.")
         min_count = 1 if min_support is None else min_count_for(min_support, n)
-        counts = con.sql(f"SELECT i, COUNT(*) AS n FROM l GROUP BY i HAVING n >= {min_count}").df()
+        counts = con.execute(
+            f"SELECT i, COUNT(*) AS n FROM l GROUP BY i HAVING n >= {min_count}"
+        ).df()
         labels = sorted(counts["i"].tolist())
         codes = pd.DataFrame({"i": labels, "c": np.arange(len(labels), dtype=np.int32)})
         con.register("codes", codes)
@@ -166,8 +168,9 @@ def baskets_duckdb(
             "CREATE TEMP TABLE b AS SELECT k, CAST(ROW_NUMBER() OVER () - 1 AS INTEGER) AS r "
             "FROM (SELECT DISTINCT k FROM l)"
         )
-        pairs = con.sql("SELECT b.r, codes.c FROM l JOIN b USING (k) JOIN codes USING (i)")
-        arrays = pairs.fetchnumpy()
+        arrays = con.execute(
+            "SELECT b.r, codes.c FROM l JOIN b USING (k) JOIN codes USING (i)"
+        ).fetchnumpy()
     finally:
         con.close()
     rows, cols = arrays["r"].astype(np.int32), arrays["c"].astype(np.int32)

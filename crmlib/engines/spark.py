@@ -207,6 +207,15 @@ def baskets_from_lines(lines, *, basket: str = "order", item: str = "description
                                  .alias("items"))  # fmt: skip
 
 
+def baskets_from_matrix(spark, baskets):
+    """A Spark DataFrame of the baskets of an in-memory :class:`Baskets` (column ``items``)."""
+    labels = baskets.items.to_numpy()
+    m = baskets.matrix
+    rows = [(labels[m.indices[m.indptr[i] : m.indptr[i + 1]]].tolist(),)
+            for i in range(baskets.n_baskets)]  # fmt: skip
+    return spark.createDataFrame(rows, "items array<string>")
+
+
 def mine_rules_spark(
     baskets,
     *,

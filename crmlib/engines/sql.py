@@ -42,7 +42,7 @@ RFM_COLUMNS = (
 
 def _observation(observation_date: str | pd.Timestamp | None, dialect: str) -> str:
     if observation_date in (None, ""):
-        return DIALECTS[dialect]["next_day"]
+        return f"SELECT {DIALECTS[dialect]['next_day']} AS obs_day FROM l"
     try:
         day = pd.Timestamp(observation_date)
     except (ValueError, TypeError):
@@ -51,7 +51,7 @@ def _observation(observation_date: str | pd.Timestamp | None, dialect: str) -> s
         raise CrmInputError(
             f"The observation date must be a date like 2011-12-10; got {observation_date!r}."
         )
-    return f"DATE '{day:%Y-%m-%d}'"
+    return f"SELECT DATE '{day:%Y-%m-%d}' AS obs_day"
 
 
 def rfm_sql(lines: str, dialect: str, observation_date: str | pd.Timestamp | None = None) -> str:
@@ -82,7 +82,7 @@ WITH l AS (
   WHERE customer_id IS NOT NULL AND order_date IS NOT NULL AND amount IS NOT NULL
     AND amount >= 0
 ),
-obs AS (SELECT {_observation(observation_date, dialect)} AS obs_day FROM l),
+obs AS ({_observation(observation_date, dialect)}),
 o AS (
   SELECT customer_id, order_id, MIN(w) AS w, MIN(d) AS d, SUM(a) AS a
   FROM l CROSS JOIN obs WHERE d <= obs_day GROUP BY customer_id, order_id

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -35,6 +36,7 @@ class StepTimer:
     engine: str = "local"
     detail: str = ""
     steps: list[tuple[str, float]] = field(default_factory=list)
+    config: Any = None  # the EngineConfig the steps ran with, when known
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:

@@ -75,13 +75,16 @@ def segment_customers(
     seed: int = 0,
     k_table: pd.DataFrame | None = None,
     segment_rules: list | None = None,
+    rfm: pd.DataFrame | None = None,
 ) -> Segmentation:
     """RFM, named segments and k-means clusters of clean transactions (rows with a customer).
 
     ``k = 0`` takes the k with the best silhouette. ``k_table`` may be passed to reuse a
-    silhouette table already computed for the same features (the app does).
+    silhouette table already computed for the same features (the app does). ``rfm`` may be
+    passed when another engine computed the RFM table (``crmlib.notebook.engine``).
     """
-    rfm = rfm_table(data, observation_date=observation_date or None)
+    if rfm is None:
+        rfm = rfm_table(data, observation_date=observation_date or None)
     scored, score_notes = rfm_scores(rfm)
     rules = segment_rules or None
     segmented = assign_segments(scored, rules)

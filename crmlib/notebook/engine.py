@@ -1,0 +1,134 @@
+"""Notebook side of the engine choice: run the heavy steps on the chosen engine and show a
+note saying which engine ran and how long each heavy step took.
+
+With ``engine="local"`` nothing here imports DuckDB's engine module or Spark. With ``duckdb``
+or ``spark`` a transaction source is first read and cleaned by the data layer once and kept
+as clean canonical Parquet in the cache folder (a Parquet file or folder given as source is
+read as it is: it must hold clean canonical columns).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from crmlib.analysis import load_baskets
+from crmlib.analysis.baskets import Baskets
+from crmlib.analysis.rules import RuleSet
+from crmlib.cache import file_fingerprint, fingerprint
+from crmlib.charts import notes
+from crmlib.config import cache_dir
+from crmlib.engines import EngineError, StepTimer, engine_config
+from crmlib.io import resolve_source
+from crmlib.notebook import show
+
+SPARK_UNSUPPORTED = ("exclude", "antecedent_only", "consequent_only")
+
+
+def start_engine(engine: str = "local", **settings: Any) -> StepTimer:
+    """Resolve the engine (parameter, else ``CRM_ENGINE``) and a timer for its steps.
+
+    Raises
+    ------
+    EngineError
+        Unknown engine or malformed settings (shown as an error box in notebooks).
+    """
+    config = engine_config(engine, **settings)
+    return StepTimer(config.name, config.detail, config=config)
+
+
+def canonical_parquet(source: str) -> Path:
+    """Clean canonical Parquet of ``source``: the source itself when it is Parquet, else
+    written once from the data layer's cleaning into the cache folder."""
+    path = Path(str(source)) if not str(source).startswith("embedded:") else None
+    if path is not None and (path.suffix == ".parquet" or path.is_dir()):
+        return path
+    from crmlib.engines.duckdb_engine import write_canonical
+
+    key = fingerprint("canonical", file_fingerprint(resolve_source(source)))
+    folder = cache_dir() / "canonical" / key
+    target = folder / "part-0.parquet"
+    return target if target.exists() else write_canonical(source, folder)
+
+
+def engine_rfm(source: str, timer: StepTimer, *, observation_date: str = "") -> pd.DataFrame | None:
+    """RFM table computed by the engine (None for the local engine, which computes it with
+    the rest of the segmentation)."""
+    if timer.engine == "local":
+        return None
+    with timer.step("clean canonical Parquet"):
+        parquet = canonical_parquet(source)
+    with timer.step(f"RFM table ({timer.engine})"):
+        if timer.engine == "duckdb":
+            from crmlib.engines.duckdb_engine import rfm_duckdb
+
+            return rfm_duckdb(parquet, observation_date=observation_date or None,
+                              config=timer.config)  # fmt: skip
+        from crmlib.engines import spark as S
+
+        session = S.spark_session(timer.config)
+        return S.rfm_spark(session, S.read_lines(session, parquet),
+                           observation_date=observation_date or None)  # fmt: skip
+
+
+def engine_baskets(source: str, load: dict, timer: StepTimer) -> Baskets:
+    """Baskets read by DuckDB (transaction sources without categories) or by the data layer."""
+    layout = load.get("layout", "auto")
+    lines = layout == "lines" or (layout == "auto" and source == "embedded:groceries")
+    with timer.step("read baskets"):
+        if timer.engine == "duckdb" and not lines and not load.get("categories"):
+            from crmlib.engines.duckdb_engine import baskets_duckdb
+
+            with timer.step("clean canonical Parquet"):
+                parquet = canonical_parquet(source)
+            return baskets_duckdb(parquet, basket=load.get("basket", "order"),
+                                  item=load.get("item", "description"),
+                                  config=timer.config)  # fmt: skip
+        return load_baskets(source, **load)
+
+
+def engine_rules(
+    baskets: Baskets, source: str, load: dict, options: dict, timer: StepTimer
+) -> RuleSet:
+    """Rules mined locally (the cached local miner) or by Spark's FPGrowth on the same
+    baskets; either way the local engine's measures."""
+    with timer.step(f"mine rules ({'spark' if timer.engine == 'spark' else 'local'})"):
+        if timer.engine != "spark":
+            from crmlib.notebook.basket import mine_cached
+
+            return mine_cached(baskets, source, load, **options)
+        used = [k for k in SPARK_UNSUPPORTED if options.get(k)]
+        if used:
+            raise EngineError(
+                f"engine='spark' mines every item; {used} are not supported there. Empty them "
+                "or use engine='local'."
+            )
+        from crmlib.engines import spark as S
+
+        session = S.spark_session(timer.config)
+        layout = load.get("layout", "auto")
+        if (layout == "lines" or source == "embedded:groceries") and not load.get("categories"):
+            frame = S.basket_lines(session, resolve_source(source))
+        else:
+            frame = S.baskets_from_matrix(session, baskets)
+        keep = ("min_support", "min_confidence", "min_lift", "max_len", "max_consequent",
+                "correction")  # fmt: skip
+        return S.mine_rules_spark(frame, **{k: options[k] for k in keep if k in options})
+
+
+def engine_note(timer: StepTimer) -> str:
+    """HTML note: the engine, where it ran, and the seconds of each heavy step."""
+    steps = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in timer.steps)
+    head = (
+        f"<p class='crm-note' id='crm-engine'>Engine: <b>{html.escape(timer.engine)}</b> "
+        f"({html.escape(timer.detail)})</p>"
+    )
+    return head + notes([f"Heavy steps: {steps or 'none'}; {timer.total():.2f} s in all."])
+
+
+def show_engine(timer: StepTimer) -> None:
+    """Display :func:`engine_note`."""
+    show(engine_note(timer))
