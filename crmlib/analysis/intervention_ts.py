@@ -6,9 +6,11 @@ only. The post-period counterfactual is simulated from the fitted model: the sta
 of the pre-period is drawn from its filtered distribution and pushed forward with the model's
 own shocks, ``draws`` times, so the pointwise and the cumulative intervals come from the same
 paths. The tail probability is the two-sided share of simulated cumulative sums at least as far
-from the forecast as the observed one. Parameters are taken at their maximum-likelihood values
-(CausalImpact integrates over them), so intervals are slightly narrow when the pre-period is
-short.
+from the forecast as the observed one. The regression coefficients are states, so their
+uncertainty is in the filtered state; the variances are drawn from an approximate posterior by
+importance sampling (:func:`parameter_draws`), close in spirit to CausalImpact, which
+integrates over them by Gibbs sampling. Coverage is measured in
+``bench/intervention_coverage.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from crmlib.errors import CrmInputError
 
 MIN_PRE_POINTS = 8
 PARAM_DRAWS = 25
+PROPOSALS = 200
+PROPOSAL_SD = 1.5
 NO_CONTROLS_WARNING = (
     "NO CONTROL SERIES: the counterfactual is only the pre-period's level, trend and season "
     "carried forward. Anything else that changed at the same time (a holiday, a price change, "
@@ -53,26 +57,33 @@ def _fit(y: np.ndarray, exog: np.ndarray | None, trend: bool, seasonal: int):
         return model.fit(disp=False, maxiter=200)
 
 
-def parameter_draws(fit, count: int, rng):
-    """The model filtered at ``count`` variance-parameter draws around the estimate.
+def parameter_draws(fit, count: int, rng, proposals: int = PROPOSALS):
+    """The model filtered at ``count`` draws of its variances from their approximate posterior.
 
-    Draws are log-normal, from the estimate's covariance mapped to the log scale (delta
-    method, standard deviation capped at 1): a rough stand-in for CausalImpact's posterior
-    that keeps intervals from being too narrow when a variance is poorly determined.
+    Importance sampling: log-variances are proposed from a normal around the estimate (sd 1.5,
+    the estimate floored at 1e-3 of the standardised series' variance), weighted by the
+    likelihood and a prior flat on each standard deviation, and resampled. A prior flat on the
+    log-variances instead piles mass on variances near zero, where the likelihood is flat,
+    and narrows the intervals (coverage 0.88 against 0.93–0.96 here). Yields one filtered
+    result at a time: the model holds one parameter set at a time.
     """
-    params = np.asarray(fit.params, dtype=float)
-    try:
-        cov = np.asarray(fit.cov_params(), dtype=float)
-        scale = np.where(params > 1e-8, params, np.nan)
-        cov_log = cov / np.outer(scale, scale)
-        sd = np.sqrt(np.clip(np.diag(cov_log), 0, None))
-        shrink = np.where(np.isfinite(sd) & (sd > 1), 1 / np.where(sd > 0, sd, 1), 1.0)
-        cov_log = np.nan_to_num(cov_log * np.outer(shrink, shrink))
-        z = rng.multivariate_normal(np.zeros(len(params)), cov_log, size=count, method="eigh")
-    except (ValueError, np.linalg.LinAlgError):
-        z = np.zeros((count, len(params)))
-    for row in z:  # a generator: the model holds one parameter set at a time
-        yield fit.model.filter(params * np.exp(row))
+    model = fit.model
+    estimate = np.asarray(fit.params, dtype=float)
+    if not all(name.startswith("sigma2.") for name in model.param_names):
+        yield fit  # only variances are sampled; other parameters keep their estimate
+        return
+    centre = np.log(np.maximum(estimate, 1e-3))
+    z = centre + rng.normal(0, PROPOSAL_SD, size=(proposals, len(estimate)))
+    loglike = np.array([model.loglike(np.exp(row)) for row in z])
+    log_proposal = -0.5 * (((z - centre) / PROPOSAL_SD) ** 2).sum(axis=1)
+    log_weight = loglike - log_proposal + 0.5 * z.sum(axis=1)
+    log_weight[~np.isfinite(log_weight)] = -np.inf
+    if not np.isfinite(log_weight).any():
+        yield fit
+        return
+    weight = np.exp(log_weight - log_weight.max())
+    for row in z[rng.choice(proposals, size=count, p=weight / weight.sum())]:
+        yield model.filter(np.exp(row))
 
 
 def _matrix(fit, name: str) -> np.ndarray:
