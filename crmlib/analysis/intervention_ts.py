@@ -70,7 +70,8 @@ def parameter_draws(fit, count: int, rng, proposals: int = PROPOSALS):
     model = fit.model
     estimate = np.asarray(fit.params, dtype=float)
     if not all(name.startswith("sigma2.") for name in model.param_names):
-        yield fit  # only variances are sampled; other parameters keep their estimate
+        for _ in range(count):  # only variances are sampled; others keep their estimate
+            yield fit
         return
     centre = np.log(np.maximum(estimate, 1e-3))
     z = centre + rng.normal(0, PROPOSAL_SD, size=(proposals, len(estimate)))
@@ -79,7 +80,8 @@ def parameter_draws(fit, count: int, rng, proposals: int = PROPOSALS):
     log_weight = loglike - log_proposal + 0.5 * z.sum(axis=1)
     log_weight[~np.isfinite(log_weight)] = -np.inf
     if not np.isfinite(log_weight).any():
-        yield fit
+        for _ in range(count):
+            yield model.filter(estimate)
         return
     weight = np.exp(log_weight - log_weight.max())
     for row in z[rng.choice(proposals, size=count, p=weight / weight.sum())]:
