@@ -184,3 +184,23 @@ def test_charts_follow_the_design():
     arms = compare_arms(_arms([0, 1, 0, 1], [1, 1, 0, 1]), arm="arm", metrics=["y"])
     layers = evaluation_chart(arms).to_dict()["layer"]
     assert layers[1]["encoding"]["x2"]["field"] == "ci_high"
+
+
+def test_customer_panel_is_balanced_with_zeros_and_satisfaction_is_a_mean():
+    from crmlib.analysis.intervention_metrics import customer_panel, satisfaction_metrics
+
+    lines = pd.DataFrame(
+        {"order_id": ["1", "2", "3", "4"],
+         "order_date": pd.to_datetime(["2021-01-01", "2021-02-10", "2021-03-03", "2021-03-31"]),
+         "amount": [10.0, 20.0, 5.0, 7.0], "customer_id": ["a", "b", "a", "b"],
+         "country": ["UK", "FR", "UK", "FR"]}
+    )  # fmt: skip
+    panel = customer_panel(lines, freq="M", treated=["UK"], first_seen_before="2021-03-01")
+    assert len(panel) == 6  # 2 customers × Jan-Mar (a month the data covers only in part is out)
+    a = panel[panel["customer_id"] == "a"].set_index("period")["revenue"]
+    assert a.tolist() == [10.0, 0.0, 5.0]
+    assert panel.groupby("customer_id")["treated"].first().to_dict() == {"a": True, "b": False}
+    dates = ["2021-01-02", "2021-01-20", "2021-02-01", "2021-02-02"]
+    survey = pd.DataFrame({"score": [4, 5, 2, "n/a"], "date": dates})
+    sat = satisfaction_metrics(survey, score="score", date="date")
+    assert sat["satisfaction"].tolist() == [4.5, 2.0] and sat["responses"].tolist() == [2, 1]
