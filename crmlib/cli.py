@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--ip", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     app.add_argument("--port", type=int, default=8866)
     app.add_argument("--token", help="require this token (for access from other machines)")
-    app.add_argument("--pool-size", type=int, default=2, help="preheated kernels per notebook")
+    app.add_argument("--pool-size", type=int, default=1, help="preheated kernels per notebook")
     app.add_argument("--max-kernels", type=int, default=6, help="cap on kernels, pool included")
     app.add_argument("--cull-idle-timeout", type=int, default=300, help="seconds")
     app.add_argument("--build-dir", type=Path, default=BUILD_DIR, help=argparse.SUPPRESS)
