@@ -109,3 +109,38 @@ def test_score_over_time_by_month():
     assert out["period"].tolist() == ["2024-01", "2024-02"]
     assert np.isnan(out.loc[0, "value"])  # 3 answers: hidden
     assert out.loc[1, "value"] == 100.0
+
+
+def test_score_over_time_hides_nps_shares_of_small_periods():
+    # January: one answer (10) would show promoters = 1.0, i.e. that person's answer
+    df = pd.DataFrame({"s": [10, 9, 8, 3, 10, 0], "d": ["2024-01-09"] + ["2024-02-01"] * 5})
+    out = score_over_time(df, "s", "d", metric="nps").set_index("period")
+    jan = out.loc["2024-01"]
+    assert jan["n"] == 1
+    shown = jan.drop("n")
+    assert shown.isna().all(), shown[shown.notna()]
+    assert out.loc["2024-02", "promoters"] == pytest.approx(0.4)  # 2 of 5 kept visible
+
+
+@pytest.mark.parametrize("call", [score_by, compare_segments])
+def test_missing_score_or_segment_column_names_the_columns_found(call):
+    df = pd.DataFrame({"rating": [5, 4], "channel": ["a", "b"]})
+    with pytest.raises(CrmInputError, match=r"No score column 'Rating'.*rating, channel"):
+        call(df, "Rating", by="channel")
+    with pytest.raises(CrmInputError, match=r"No segment column 'Channel'.*rating, channel"):
+        call(df, "rating", by="Channel")
+
+
+def test_compare_segments_rejects_unknown_metric():
+    df = pd.DataFrame({"s": [5, 1] * 20, "g": ["x", "x", "y", "y"] * 10})
+    with pytest.raises(CrmInputError, match="metric must be one of"):
+        compare_segments(df, "s", "g", metric="mean")
+
+
+def test_compare_segments_single_segment_says_why():
+    df = pd.DataFrame({"s": [5, 4] * 20, "ch": ["app"] * 40})  # one group of 40
+    with pytest.raises(EmptyResultError, match=r"same 'ch' \(app, 40 responses\)"):
+        compare_segments(df, "s", "ch", k=5)
+    two = pd.DataFrame({"s": [5] * 12, "ch": ["app"] * 10 + ["web"] * 2})
+    with pytest.raises(EmptyResultError, match="largest segment 10 of 12"):
+        compare_segments(two, "s", "ch", k=5)

@@ -119,6 +119,18 @@ def mean_rating(scores: pd.Series | Sequence[float]) -> dict[str, float]:
 METRICS = {"nps": (nps, "nps"), "csat": (csat, "csat"), "rating": (mean_rating, "mean")}
 
 
+def _check(frame: pd.DataFrame, metric: str, columns: dict[str, str | None]) -> None:
+    """Clear errors for an unknown metric or a missing column (naming the columns found)."""
+    if metric not in METRICS:
+        raise CrmInputError(f"metric must be one of {sorted(METRICS)}; got {metric!r}.")
+    for role, name in columns.items():
+        if name is not None and name not in frame.columns:
+            found = ", ".join(map(str, frame.columns[:20]))
+            raise CrmInputError(
+                f"No {role} column '{name}' in the feedback table. Columns found: {found}."
+            )
+
+
 def score_by(
     frame: pd.DataFrame,
     score: str,
@@ -145,8 +157,7 @@ def score_by(
         Columns ``group, n, value, ci_low, ci_high`` (plus the metric's shares), sorted by
         ``n``; a privacy note ("" when nothing was merged).
     """
-    if metric not in METRICS:
-        raise CrmInputError(f"metric must be one of {sorted(METRICS)}; got {metric!r}.")
+    _check(frame, metric, {"score": score, "segment": by})
     fn, key = METRICS[metric]
     data = frame[[score]].copy()
     data["group"] = "All" if by is None else frame[by].astype("string").fillna("(missing)")
@@ -181,8 +192,9 @@ def score_over_time(
     -------
     pandas.DataFrame
         Columns ``period`` (str) and those of :func:`score_by`; periods with fewer than 5
-        responses have blank figures.
+        responses show only ``n`` (every other figure, NPS shares included, is blank).
     """
+    _check(frame, metric, {"score": score, "date": date})
     when = pd.to_datetime(frame[date], errors="coerce")
     if when.notna().sum() == 0:
         raise CrmInputError(f"Column '{date}' holds no readable dates; over-time view skipped.")
@@ -190,7 +202,7 @@ def score_over_time(
     data["period"] = when[when.notna()].dt.to_period(freq).astype(str)
     table, _ = score_by(data, score, metric=metric, by="period", k=1)
     small = table["n"] < DEFAULT_MIN_GROUP
-    table.loc[small, ["value", "ci_low", "ci_high"]] = np.nan
+    table.loc[small, [c for c in table.columns if c not in ("group", "n")]] = np.nan
     return table.rename(columns={"group": "period"}).sort_values("period", ignore_index=True)
 
 
@@ -209,6 +221,7 @@ def compare_segments(
         Columns ``group, n, value, rest, difference, ci_low, ci_high, p_value, p_adjusted,
         note``, sorted by difference; groups smaller than ``k`` are left out.
     """
+    _check(frame, metric, {"score": score, "segment": by})
     data = frame[[score, by]].dropna()
     groups = data[by].astype("string")
     rows = []
@@ -226,7 +239,7 @@ def compare_segments(
                      "difference": diff, "ci_low": diff - Z95 * se, "ci_high": diff + Z95 * se,
                      "p_value": p})  # fmt: skip
     if not rows:
-        raise EmptyResultError(f"No segment of '{by}' has {k} or more responses to compare.")
+        raise EmptyResultError(_nothing_to_compare(groups.value_counts(), by, k))
     out = pd.DataFrame(rows)
     out["p_adjusted"] = _holm(out["p_value"].to_numpy())
     out["note"] = np.where(
@@ -235,6 +248,23 @@ def compare_segments(
         "no significant difference",
     )
     return out.sort_values("difference", ignore_index=True)
+
+
+def _nothing_to_compare(sizes: pd.Series, by: str, k: int) -> str:
+    """Why no segment of ``by`` could be compared with the rest (``sizes``: responses per value)."""
+    if len(sizes) == 0:
+        return f"No response has both a score and a '{by}' value; nothing to compare."
+    if len(sizes) == 1:
+        return (
+            f"Every response has the same '{by}' ({sizes.index[0]}, {int(sizes.iloc[0]):,} "
+            "responses), so there is no other segment to compare it with."
+        )
+    total = int(sizes.sum())
+    return (
+        f"No segment of '{by}' has {k} or more responses while the other segments together "
+        f"also have {k} or more (largest segment {int(sizes.iloc[0]):,} of {total:,} responses). "
+        "Lower min_group or use a segment with more balanced groups."
+    )
 
 
 def _estimate(s: pd.Series, metric: str) -> tuple[float, float]:
