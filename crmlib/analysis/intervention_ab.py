@@ -24,7 +24,7 @@ from crmlib.analysis.intervention import (
     relative,
     require_columns,
 )
-from crmlib.errors import CrmInputError
+from crmlib.errors import CrmInputError, EmptyResultError
 
 SRM_THRESHOLD = 0.001  # p below this flags a sample-ratio mismatch (the usual A/B-tool default)
 
@@ -160,6 +160,11 @@ def compare_arms(
     if not metrics:
         raise CrmInputError("No metric given: name at least one outcome column to compare.")
     require_columns(frame, [arm, *metrics, covariate], "experiment table")
+    if frame.empty:
+        raise EmptyResultError(
+            "The experiment table has no rows: load the table with one row per unit (customer) "
+            "and its arm, or check the filter that emptied it."
+        )
     labels = frame[arm].astype("string")
     if labels.isna().any():
         raise CrmInputError(
