@@ -139,3 +139,29 @@ def test_reader_rejects_files_that_are_not_msnbc(tmp_path):
     ok.write_text("% header\n\na b\n\n\n% Sequences:\n\n1 2 \n\n2\n")
     seqs = read_msnbc(ok)
     assert seqs.to_lists() == [["a", "b"], ["b"]] and "1 empty line" in seqs.notes[0]
+
+
+def test_float_support_is_a_share_and_one_means_every_sequence():
+    """Issue 9 review item 8: 1.0 is 100 % of sequences, not a count of one."""
+    seqs = sequences_from_lists([["a", "b"], ["a"], ["b", "a"]])
+    everywhere = ps.mine_sequences(seqs, min_support=1.0, max_length=3)
+    assert dict(zip(everywhere["pattern"], everywhere["sequences"], strict=True)) == {"a": 3}
+    assert everywhere.attrs["min_count"] == 3
+    assert ps.mine_sequences(seqs, min_support=np.float64(0.5)).attrs["min_count"] == 2
+    counted = ps.mine_sequences(seqs, min_support=1, max_length=3)  # an int is a count
+    assert set(counted["pattern"]) == {"a", "b", "a > b", "b > a"}
+    assert ps.mine_sequences(seqs, min_support=np.int64(2)).attrs["min_count"] == 2
+    with pytest.raises(CrmInputError, match=r"ambiguous.*as an int \(e\.g\. 2\)"):
+        ps.mine_sequences(seqs, min_support=2.0)
+    with pytest.raises(CrmInputError, match="min_support must be a number"):
+        ps.mine_sequences(seqs, min_support=True)
+
+
+@pytest.mark.parametrize("max_gap", [None, 2])
+def test_pattern_explosion_stops_with_advice(max_gap):
+    """One sequence of 4 distinct events holds 15 subsequences; a limit of 10 stops it."""
+    seqs = sequences_from_lists([["a", "b", "c", "d"]])
+    every = ps.mine_sequences(seqs, min_support=1, max_length=4, max_gap=max_gap)
+    assert len(every) == (15 if max_gap is None else 14)  # a > d is 3 apart
+    with pytest.raises(CrmInputError, match=r"More than 10 patterns.*raise min_support"):
+        ps.mine_sequences(seqs, min_support=1, max_length=4, max_gap=max_gap, max_patterns=10)

@@ -15,6 +15,7 @@ not enough, so every end position is kept and the next ``max_gap`` events are sc
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ TABLE_ITEMS = (
     64  # above this many labels the suffix scan is faster (Online Retail: 0.26 s vs 2.5 s)
 )
 CHUNK_CELLS = 4_000_000  # projected rows × items compared at once
+MAX_PATTERNS = 200_000  # mining stops with a message above this many patterns
 
 
 @dataclass
@@ -97,14 +99,41 @@ def _check(seqs: Sequences, min_support: float, max_length: int, max_gap: int | 
             f"max_gap must be at least 1 (1 = the very next event), got "
             f"{max_gap}; use None for no limit."
         )
-    if 0 < min_support < 1:
+    if isinstance(min_support, bool) or not isinstance(min_support, numbers.Real):
+        raise CrmInputError(
+            f"min_support must be a number, got {min_support!r} ({type(min_support).__name__})."
+        )
+    if isinstance(min_support, numbers.Integral):
+        if min_support >= 1:  # a count of sequences, given as an int
+            return int(min_support)
+    elif 0 < min_support <= 1:  # a share: 1.0 = every sequence
         return max(int(np.ceil(min_support * seqs.n_sequences - 1e-9)), 1)
-    if min_support >= 1 and float(min_support).is_integer():
-        return int(min_support)
+    elif min_support > 1:
+        raise CrmInputError(
+            f"min_support={min_support!r} is ambiguous: a float is a share of sequences in "
+            f"(0, 1] (0.01 = 1 %, 1.0 = 100 %). For a count of sequences pass a whole number "
+            f"as an int (e.g. {int(min_support)})."
+        )
     raise CrmInputError(
-        f"min_support must be a share in (0, 1) or a whole number of "
-        f"sequences >= 1, got {min_support}."
+        f"min_support must be a share in (0, 1] (a float) or a whole number of "
+        f"sequences >= 1 (an int), got {min_support!r}."
     )
+
+
+class _Limit:
+    """Stops mining once more than ``max_patterns`` patterns are found (a support so low
+    that the patterns explode would otherwise run for hours and fill the memory)."""
+
+    def __init__(self, max_patterns: int | None, min_count: int, n_sequences: int) -> None:
+        self.max_patterns, self.min_count, self.n = max_patterns, min_count, n_sequences
+
+    def check(self, found: list) -> None:
+        if self.max_patterns is not None and len(found) > self.max_patterns:
+            raise CrmInputError(
+                f"More than {self.max_patterns:,} patterns occur in at least "
+                f"{self.min_count:,} of the {self.n:,} sequences: raise min_support (or "
+                "lower max_length) so the result stays readable."
+            )
 
 
 class _Miner:
@@ -116,8 +145,8 @@ class _Miner:
     prefix.
     """
 
-    def __init__(self, db: _Db, min_count: int, max_length: int) -> None:
-        self.db, self.min_count, self.max_length = db, min_count, max_length
+    def __init__(self, db: _Db, min_count: int, max_length: int, limit: _Limit) -> None:
+        self.db, self.min_count, self.max_length, self.limit = db, min_count, max_length, limit
         self.found: list[tuple[tuple[int, ...], float]] = []
         order = np.argsort(db.codes, kind="stable")
         bounds = np.searchsorted(db.codes[order], np.arange(db.n_items + 1))
@@ -156,6 +185,7 @@ class _Miner:
         for c in np.flatnonzero(support >= self.min_count):
             pattern = (*prefix, int(c))
             self.found.append((pattern, float(support[c])))
+            self.limit.check(self.found)
             if len(pattern) >= self.max_length:
                 continue
             where = np.append(self.positions[c], np.iinfo(np.int64).max)
@@ -167,8 +197,11 @@ class _Miner:
 class _GapMiner:
     """PrefixSpan with a maximum gap: every end position of the prefix is kept."""
 
-    def __init__(self, db: _Db, min_count: int, max_length: int, max_gap: int) -> None:
+    def __init__(
+        self, db: _Db, min_count: int, max_length: int, max_gap: int, limit: _Limit
+    ) -> None:
         self.db, self.min_count, self.max_length, self.max_gap = db, min_count, max_length, max_gap
+        self.limit = limit
         self.found: list[tuple[tuple[int, ...], float]] = []
         self.seq_of = np.repeat(np.arange(len(db.starts)), db.ends - db.starts)
 
@@ -188,6 +221,7 @@ class _GapMiner:
         for c in np.flatnonzero(support >= self.min_count):
             pattern = (*prefix, int(c))
             self.found.append((pattern, float(support[c])))
+            self.limit.check(self.found)
             if len(pattern) < self.max_length:
                 self.grow(pattern, np.unique(cand[items == c]))
 
@@ -198,6 +232,7 @@ def mine_sequences(
     min_support: float = 0.01,
     max_length: int = 5,
     max_gap: int | None = None,
+    max_patterns: int | None = MAX_PATTERNS,
 ) -> pd.DataFrame:
     """Frequent sequential patterns (PrefixSpan).
 
@@ -205,14 +240,18 @@ def mine_sequences(
     ----------
     seqs : Sequences
         ``n`` sequences of single events.
-    min_support : float
-        Share of sequences in (0, 1) (at least ``ceil(share × n)`` sequences), or a whole
-        number of sequences.
+    min_support : float or int
+        A float is a share of sequences in (0, 1] (at least ``ceil(share × n)`` sequences;
+        1.0 = every sequence); an int >= 1 is a number of sequences. Floats above 1 are
+        rejected as ambiguous.
     max_length : int
         Most elements in a pattern.
     max_gap : int, optional
         Consecutive pattern elements at most this many events apart (1 = directly next);
         None allows any gap.
+    max_patterns : int, optional
+        Stop with a :class:`~crmlib.errors.CrmInputError` ("raise min_support") once more
+        patterns than this are found; None mines without a limit.
 
     Returns
     -------
@@ -228,11 +267,12 @@ def mine_sequences(
     """
     min_count = _check(seqs, min_support, max_length, max_gap)
     db = _dedupe(seqs)
+    limit = _Limit(max_patterns, min_count, seqs.n_sequences)
     if max_gap is None:
-        miner = _Miner(db, min_count, max_length)
+        miner = _Miner(db, min_count, max_length, limit)
         miner.grow((), np.arange(len(db.starts)), db.starts - 1)
     else:
-        miner = _GapMiner(db, min_count, max_length, max_gap)
+        miner = _GapMiner(db, min_count, max_length, max_gap, limit)
         miner.grow((), np.zeros(0, np.int64))
     return _patterns_frame(miner.found, seqs, min_count, max_length, max_gap)
 
