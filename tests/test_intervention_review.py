@@ -1,4 +1,4 @@
-"""Fixes from the review of the evaluation analysis (issue 8), each on hand-checkable inline data."""
+"""Fixes from the review of the evaluation analysis (issue 8), on hand-checkable inline data."""
 
 from __future__ import annotations
 
@@ -6,10 +6,34 @@ import pandas as pd
 import pytest
 
 from crmlib.analysis.intervention_ab import compare_arms
-from crmlib.errors import EmptyResultError
+from crmlib.analysis.intervention_ts import impact
+from crmlib.errors import CrmInputError, EmptyResultError
+from crmlib.notebook.evaluation import before_after_inputs, evaluate_before_after
+
+
+def _lines(weeks: int = 12, countries: dict[str, int] | None = None) -> pd.DataFrame:
+    """Order lines, one order per customer and week from Monday 2021-01-04: customer ``i`` of a
+    country buys ``10 + i`` every Tuesday; ``countries`` maps country to number of customers."""
+    countries = countries or {"A": 5, "B": 5, "C": 5}
+    rows = [
+        {"order_id": f"{c}{i}-{w}", "customer_id": f"{c}{i}", "country": c,
+         "order_date": pd.Timestamp("2021-01-05") + pd.Timedelta(weeks=w), "amount": 10.0 + i}
+        for c, n in countries.items() for i in range(n) for w in range(weeks)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def test_empty_experiment_table_is_a_clear_message():
     empty = pd.DataFrame({"arm": pd.Series([], dtype=str), "y": pd.Series([], dtype=float)})
     with pytest.raises(EmptyResultError, match="experiment table has no rows"):
         compare_arms(empty, arm="arm", metrics=["y"])
+
+
+@pytest.mark.parametrize("where", ["notebook", "impact"])
+def test_unreadable_intervention_date_is_a_clear_message(where):
+    with pytest.raises(CrmInputError, match="use YYYY-MM-DD"):
+        if where == "notebook":
+            evaluate_before_after(before_after_inputs(_lines()), intervention="not a date")
+        else:
+            frame = pd.DataFrame({"y": range(10)}, index=pd.date_range("2021-01-04", periods=10))
+            impact(frame, outcome="y", intervention="not a date")

@@ -81,6 +81,34 @@ def check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
+def parse_date(value: object, what: str = "intervention date") -> pd.Timestamp:
+    """``value`` as a Timestamp; a :class:`CrmInputError` naming ``what`` when unreadable.
+
+    Parameters
+    ----------
+    value : str, date or Timestamp
+        E.g. ``"2011-06-06"``.
+    what : str
+        Name of the parameter, for the message.
+
+    Returns
+    -------
+    pandas.Timestamp
+
+    Examples
+    --------
+    >>> parse_date("2011-06-06").day_name()
+    'Monday'
+    """
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise CrmInputError(f"Cannot read the {what} {value!r}; use YYYY-MM-DD.") from exc
+    if pd.isna(stamp):
+        raise CrmInputError(f"The {what} is empty; use YYYY-MM-DD.")
+    return stamp
+
+
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], table: str) -> None:
     """Raise a :class:`CrmInputError` naming the missing columns and the ones found."""
     missing = [c for c in columns if c and c not in frame.columns]

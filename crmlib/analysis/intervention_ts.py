@@ -26,6 +26,7 @@ from crmlib.analysis.intervention import (
     check_alpha,
     fmt_effect,
     fmt_value,
+    parse_date,
     relative,
     require_columns,
 )
@@ -130,7 +131,7 @@ def _split(series, outcome, controls, intervention, pre_start):
             "The series has missing periods or values; fill them (e.g. 0 revenue in a week "
             "without orders) or choose another period length."
         )
-    start = pd.Timestamp(intervention)
+    start = parse_date(intervention)
     first, last = frame.index.min(), frame.index.max()
     if not first < start <= last:
         raise CrmInputError(
@@ -138,7 +139,7 @@ def _split(series, outcome, controls, intervention, pre_start):
             f"{last.date()}); it must fall after the first period and no later than the last."
         )
     if pre_start:
-        frame = frame[frame.index >= pd.Timestamp(pre_start)]
+        frame = frame[frame.index >= parse_date(pre_start, "pre-period start")]
     return frame[frame.index < start], frame[frame.index >= start]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from crmlib.analysis.intervention import EvaluationResult, choose_design
+from crmlib.analysis.intervention import EvaluationResult, choose_design, parse_date
 from crmlib.analysis.intervention_ab import compare_arms
 from crmlib.analysis.intervention_did import diff_in_diff
 from crmlib.analysis.intervention_metrics import (
@@ -107,7 +107,7 @@ def evaluate_before_after(
     if metric not in METRIC_DEFINITIONS or metric == "satisfaction":
         raise CrmInputError(f"Unknown metric {metric!r}; use revenue, orders, active_customers, "
                             "aov, repeat_rate or retention.")  # fmt: skip
-    start = pd.Timestamp(intervention)
+    start = parse_date(intervention)
     end = start + pd.Timedelta(weeks=post_weeks) if post_weeks else None
     controls = list(controls) if controls else default_controls(inputs.weekly, treated)
     series = series_table(
