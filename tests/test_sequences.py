@@ -165,3 +165,32 @@ def test_pattern_explosion_stops_with_advice(max_gap):
     assert len(every) == (15 if max_gap is None else 14)  # a > d is 3 apart
     with pytest.raises(CrmInputError, match=r"More than 10 patterns.*raise min_support"):
         ps.mine_sequences(seqs, min_support=1, max_length=4, max_gap=max_gap, max_patterns=10)
+
+
+def test_customer_sequences_keep_pseudonyms_not_raw_ids(tmp_path, monkeypatch):
+    """Issue 9 review item 22: customer ids never reach Sequences.ids or the disk cache."""
+    from crmlib.analysis.sequences import purchase_sequences
+    from crmlib.notebook.paths import purchase_paths
+    from crmlib.privacy import pseudonymise
+
+    buys = pd.DataFrame(
+        {
+            "customer_id": ["17850", "17850", "13047", "17850", "13047"],
+            "order_date": pd.to_datetime(
+                ["2011-01-02", "2011-01-01", "2011-01-01", "2011-01-03", "2011-01-05"]
+            ),
+            "description": ["mug", "tea", "tea", "cake", "mug"],
+        }
+    )
+    seqs = purchase_sequences(buys, item="description")
+    assert seqs.to_lists() == [["tea", "mug", "cake"], ["tea", "mug"]]
+    assert list(seqs.ids) == list(pseudonymise(pd.Series(["17850", "13047"])))
+    assert all(i.startswith("C-") for i in seqs.ids) and "17850" not in list(seqs.ids)
+    visits = sequences_from_events(buys, session="customer_id", event="description",
+                                   pseudonymise_ids=False)  # fmt: skip
+    assert list(visits.ids) == ["17850", "13047"]
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path))
+    view = purchase_paths(buys, "inline-buys", min_support=0.5, max_length=2)
+    assert "17850" not in list(view.seqs.ids)
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*.pkl"))
+    assert stored and b"17850" not in stored and b"13047" not in stored

@@ -192,7 +192,8 @@ def exit_by_step(seqs: Sequences, *, max_step: int = 20) -> pd.DataFrame:
 
 def purchase_sequences(data: pd.DataFrame, *, item: str = "item") -> Sequences:
     """Each customer's items in order of purchase (canonical transactions with a customer id;
-    items of one order share a timestamp and keep their order in the file)."""
+    items of one order share a timestamp and keep their order in the file). ``ids`` hold
+    pseudonyms (:func:`crmlib.privacy.pseudonymise`), never the raw customer ids."""
     from crmlib.io.events import sequences_from_events
 
     return sequences_from_events(data, session="customer_id", event=item, time="order_date")

@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crmlib.config import CUSTOMER_ID
 from crmlib.errors import CrmInputError
+from crmlib.privacy import pseudonymise
 
 MSNBC_HEADER_LINES = 7
 MSNBC_NAMES_LINE = 2  # 0-based: the third line names the categories
@@ -204,6 +206,7 @@ def sequences_from_events(
     session: str,
     event: str,
     time: str | None = None,
+    pseudonymise_ids: bool | None = None,
 ) -> Sequences:
     """Order an event table into one sequence per session.
 
@@ -214,6 +217,10 @@ def sequences_from_events(
         optional timestamp column.
     session, event, time : str
         Column names. Without ``time`` the row order is the event order.
+    pseudonymise_ids : bool, optional
+        Replace the session ids by :func:`crmlib.privacy.pseudonymise` pseudonyms in
+        ``Sequences.ids`` (they are cached and shown); default: when ``session`` is the
+        canonical customer id column (``customer_id``).
 
     Returns
     -------
@@ -260,9 +267,11 @@ def sequences_from_events(
     ev_codes, ev_labels = pd.factorize(frame[event].astype(str).to_numpy()[order])
     lengths = np.bincount(sess_codes, minlength=len(sess_ids))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    return Sequences(
-        ev_codes.astype(np.int32), offsets, [str(x) for x in ev_labels], pd.Index(sess_ids), notes
-    )
+    ids = pd.Index(sess_ids)
+    if pseudonymise_ids if pseudonymise_ids is not None else session == CUSTOMER_ID:
+        ids = pd.Index(pseudonymise(pd.Series(ids)), name=session)
+        notes.append("Customer ids are pseudonymised.")
+    return Sequences(ev_codes.astype(np.int32), offsets, [str(x) for x in ev_labels], ids, notes)
 
 
 __all__ = ["Sequences", "read_msnbc", "sequences_from_events", "sequences_from_lists"]
