@@ -11,13 +11,14 @@ from crmlib.errors import CrmInputError, EmptyResultError
 from crmlib.notebook.evaluation import before_after_inputs, evaluate_before_after
 
 
-def _lines(weeks: int = 12, countries: dict[str, int] | None = None) -> pd.DataFrame:
-    """Order lines, one order per customer and week from Monday 2021-01-04: customer ``i`` of a
-    country buys ``10 + i`` every Tuesday; ``countries`` maps country to number of customers."""
+def _lines(weeks: int = 20, countries: dict[str, int] | None = None) -> pd.DataFrame:
+    """Order lines from Monday 2021-01-04: customer ``i`` of a country orders once a week, on
+    Tuesday, for ``10 + i`` plus 0 to 6; ``countries`` maps country to number of customers."""
     countries = countries or {"A": 5, "B": 5, "C": 5}
     rows = [
         {"order_id": f"{c}{i}-{w}", "customer_id": f"{c}{i}", "country": c,
-         "order_date": pd.Timestamp("2021-01-05") + pd.Timedelta(weeks=w), "amount": 10.0 + i}
+         "order_date": pd.Timestamp("2021-01-05") + pd.Timedelta(weeks=w),
+         "amount": 10.0 + i + (w * w + ord(c[0]) * w + i * i) % 7}
         for c, n in countries.items() for i in range(n) for w in range(weeks)
     ]  # fmt: skip
     return pd.DataFrame(rows)
@@ -37,3 +38,11 @@ def test_unreadable_intervention_date_is_a_clear_message(where):
         else:
             frame = pd.DataFrame({"y": range(10)}, index=pd.date_range("2021-01-04", periods=10))
             impact(frame, outcome="y", intervention="not a date")
+
+
+def test_time_series_table_names_the_metric_and_the_treated_group():
+    result, _ = evaluate_before_after(before_after_inputs(_lines()), intervention="2021-04-12",
+                                      treated="A", metric="revenue", draws=50)  # fmt: skip
+    assert list(result.table["metric"]) == ["revenue (average per period)", "revenue (cumulative)"]
+    assert set(result.table["group"]) == {"A"}
+    assert "revenue of A averaged" in result.summary

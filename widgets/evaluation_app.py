@@ -133,7 +133,8 @@ class EvaluationApp(App):
             return None
         self.result = result
         self.status.value = f"<p class='crm-note'>Design: {html.escape(reason)}</p>"
-        label = html.escape(str(result.table["metric"].iloc[0]))
+        row = result.table.iloc[0]
+        label = html.escape(f"{row['metric']} in {self.treated.value}")
         self.effect.value = (
             f"<p>Effect on {label} from {date:%Y-%m-%d}: "
             f"<b id='crm-effect'>{html.escape(headline_effect(result))}</b></p>"

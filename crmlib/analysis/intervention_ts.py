@@ -155,6 +155,7 @@ def impact(
     draws: int = 1000,
     alpha: float = 0.05,
     seed: int = 0,
+    metric: str = "",
 ) -> EvaluationResult:
     """Effect of an intervention on one series against a forecast from its pre-period.
 
@@ -174,6 +175,9 @@ def impact(
         Season length in periods (0: none).
     draws, seed : int
         Simulated counterfactual paths and their random seed.
+    metric : str
+        Name of the measured quantity (e.g. ``revenue``) for the table and summary; default
+        ``outcome``. The ``group`` column holds ``outcome`` (the treated series).
 
     Returns
     -------
@@ -210,12 +214,16 @@ def impact(
     ) * scale + loc  # fmt: skip
     fit.model.update(fit.params)  # the draws left their parameters in the model
     observed = post[outcome].to_numpy(float)
+    label = metric or outcome
     table, frame = _effects(pre, post, outcome, fit, paths, observed, alpha, scale, loc)
+    table["metric"] = table["metric"].map(lambda stat: f"{label} ({stat})")
+    table["group"] = outcome
     result = EvaluationResult("time_series", table, alpha=alpha)
     result.details["series"] = frame
     if not controls:
         result.warnings.append(NO_CONTROLS_WARNING)
-    result.summary = summarise_impact(result, outcome, len(pre), controls)
+    what = f"{label} of {outcome}" if metric and metric != outcome else outcome
+    result.summary = summarise_impact(result, what, len(pre), controls)
     return result
 
 
@@ -256,7 +264,7 @@ def _effects(pre, post, outcome, fit, paths, observed, alpha, scale, loc):
     for label, factor in (("average per period", 1 / n), ("cumulative", 1.0)):
         actual, cf = observed.sum() * factor, pred.sum() * factor
         lo, hi = np.quantile(total * factor, q)
-        rows.append({"metric": f"{outcome} ({label})", "group": "treated series",
+        rows.append({"metric": label, "group": outcome,
                      "actual": actual, "counterfactual": cf, "abs_effect": actual - cf,
                      "rel_effect": relative(actual - cf, cf), "ci_low": lo, "ci_high": hi,
                      "p_value": p, "periods": n})  # fmt: skip

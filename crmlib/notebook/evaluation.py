@@ -132,7 +132,8 @@ def evaluate_before_after(
     if end is not None:
         series = series[series.index < end]
     result = impact(series, outcome=treated, controls=controls,
-                    intervention=start, pre_start=pre_start, draws=draws)  # fmt: skip
+                    intervention=start, pre_start=pre_start, draws=draws,
+                    metric=metric)  # fmt: skip
     return result, reason + f" Controls: weekly {metric} of {', '.join(controls)}."
 
 
