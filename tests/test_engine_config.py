@@ -24,10 +24,25 @@ from crmlib.engines.spark import check_spark, find_java
 RULE_KEY = ["antecedent", "consequent"]
 
 
+# Start Spark in a fresh process, then mine Groceries locally: prints the error and "RULES: 120"
+SPARK_THEN_LOCAL = """
+from crmlib.engines import EngineError, engine_config
+from crmlib.engines.spark import spark_session
+from crmlib.analysis import load_baskets
+from crmlib.analysis.rules import mine_rules
+try:
+    spark_session(engine_config("spark"))
+except EngineError as exc:
+    print("ERROR:", exc)
+print("RULES:", len(mine_rules(load_baskets("embedded:groceries"), min_support=0.005,
+                               min_confidence=0.5).rules))
+"""
+
+
 def _run(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-        cwd=PROJECT_ROOT, env=env, timeout=120,
+        cwd=PROJECT_ROOT, env=env, timeout=300,
     )  # fmt: skip
 
 
@@ -98,21 +113,7 @@ def test_missing_java_is_named_and_local_engine_keeps_working(tmp_path):
     assert find_java({"JAVA_HOME": str(empty), "PATH": ""}) is None
     env = {**os.environ, "JAVA_HOME": str(empty), "PATH": os.path.dirname(sys.executable)}
     env.pop("CRM_ENGINE", None)
-    done = _run(
-        """
-        from crmlib.engines import EngineError, engine_config
-        from crmlib.engines.spark import spark_session
-        from crmlib.analysis import load_baskets
-        from crmlib.analysis.rules import mine_rules
-        try:
-            spark_session(engine_config("spark"))
-        except EngineError as exc:
-            print("ERROR:", exc)
-        print("RULES:", len(mine_rules(load_baskets("embedded:groceries"),
-                                       min_support=0.005, min_confidence=0.5).rules))
-        """,
-        env=env,
-    )
+    done = _run(SPARK_THEN_LOCAL, env=env)
     assert done.returncode == 0, done.stderr
     assert f"JAVA_HOME={empty} has no bin/java" in done.stdout
     assert "openjdk-17-jre-headless" in done.stdout

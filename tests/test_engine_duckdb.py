@@ -120,3 +120,20 @@ def test_segmentation_notebook_on_duckdb(built, tmp_path):
     assert records["segment_sizes"]["Champions"] == 888
     assert "RFM table (duckdb)" in records["engine_seconds"]
     assert "Engine: <b>duckdb</b>" in output.read_text(encoding="utf-8")
+
+
+def test_notebook_helpers_read_baskets_through_duckdb(tmp_path, monkeypatch):
+    from crmlib.notebook.engine import engine_baskets, engine_note, engine_rfm, start_engine
+
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path))
+    timer = start_engine("duckdb")
+    load = {"layout": "auto", "basket": "order", "item": "description"}
+    got = engine_baskets("embedded:online_retail", load, timer)
+    local = load_baskets("embedded:online_retail")
+    assert got.n_baskets == local.n_baskets and list(got.items) == list(local.items)
+    assert got.matrix.nnz == local.matrix.nnz
+    assert engine_rfm("embedded:online_retail", timer)["frequency"].sum() == 18_280
+    assert [s for s, _ in timer.steps][-1] == "RFM table (duckdb)"
+    note = engine_note(timer)
+    assert "Engine: <b>duckdb</b> (memory limit 1GB)" in note and "read baskets" in note
+    assert engine_rfm("embedded:online_retail", start_engine("local")) is None

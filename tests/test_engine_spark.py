@@ -4,9 +4,6 @@ segments, and clear messages for settings Spark refuses. One SparkSession for th
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +22,7 @@ from crmlib.engines.spark import find_java
 from crmlib.io import customer_rows, load_transactions
 from crmlib.io.events import read_msnbc
 from tests.conftest import run_notebook
+from tests.test_engine_config import SPARK_THEN_LOCAL, _run
 
 pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[test]'")
 if find_java() is None:
@@ -141,22 +139,7 @@ def test_order_lines_give_the_rules_of_load_baskets(spark, retail_parquet):
 def test_setting_spark_refuses_is_named_and_local_engine_keeps_working():
     # a fresh process: the module's session already runs in this one
     env = {**os.environ, "CRM_SPARK_CONF": "spark.driver.memory=lots"}
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(
-            """
-            from crmlib.engines import EngineError, engine_config
-            from crmlib.engines.spark import spark_session
-            from crmlib.analysis import load_baskets
-            from crmlib.analysis.rules import mine_rules
-            try:
-                spark_session(engine_config("spark"))
-            except EngineError as exc:
-                print("ERROR:", exc)
-            print("RULES:", len(mine_rules(load_baskets("embedded:groceries"),
-                                           min_support=0.005, min_confidence=0.5).rules))
-            """)],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=300,
-    )  # fmt: skip
+    done = _run(SPARK_THEN_LOCAL, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ERROR: Spark did not start" in done.stdout
     assert "'spark.driver.memory': 'lots'" in done.stdout
