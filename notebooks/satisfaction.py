@@ -72,14 +72,14 @@ accuracy = show_sentiment_accuracy(eval_rows)
 # ## Comment sentiment
 
 # %%
-result = comment_analysis(feedback, source, params)
+result = comment_analysis(feedback, source, params, columns)
 show_comments(result, feedback_notes)
 
 # %% [markdown]
 # ## Topics, keywords and complaint categories
 
 # %%
-show_themes(result, [s for s in segment_columns if s])
+show_themes(result, [s for s in segment_columns if s], min_group)
 
 # %% [markdown]
 # ## What drives low scores

@@ -5,6 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from crmlib.notebook.satisfaction import (
+    comment_analysis,
+    load_feedback,
+    show_scores,
+    show_themes,
+)
 from tests.conftest import run_notebook
 
 pytestmark = pytest.mark.notebook
@@ -66,3 +72,62 @@ def test_satisfaction_on_gbk_file_with_bad_rows(built, tmp_path):
     assert "13812345678" not in text  # redacted everywhere it is shown
     assert "very long comments were cut" in text
     assert "<b>赞</b>" not in text  # HTML in comments never reaches the page as markup
+
+
+def _shown(fn, *args, **kwargs):
+    """Run a display helper in an IPython shell; return its result and the HTML it showed."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    InteractiveShell.instance()
+    with capture_output() as cap:
+        result = fn(*args, **kwargs)
+    return result, "".join(str(o.data.get("text/html", "")) for o in cap.outputs)
+
+
+def _feedback_file(tmp_path):
+    late, soft = "Delivery late again, courier slow {}", "Lovely soft fabric, great quality {}"
+    frame = pd.DataFrame({
+        "Review Text": [late.format(i) for i in range(10)] + [soft.format(i) for i in range(10)],
+        "Title": [f"Expensive price, poor value {i}" for i in range(10)]
+        + [f"Pretty colour, nice style {i}" for i in range(10)],
+        "Rating": [1] * 10 + [5] * 10,
+        "Stars": [5] * 10 + [1] * 10,
+        "ch": ["app"] * 19 + ["vip"],
+    })  # fmt: skip
+    path = tmp_path / "feedback.csv"
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_comment_cache_follows_the_mapped_columns(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path / "cache"))
+    source, params = _feedback_file(tmp_path), {"n_topics": 2, "taxonomy": None}
+    seen = {}
+    for comment, rating in (("Review Text", "Rating"), ("Title", "Rating"), ("Title", "Stars")):
+        columns = {"comment": comment, "rating": rating}
+        feedback, _ = load_feedback(source, columns)
+        c = comment_analysis(feedback, source, params, columns).comments
+        seen[comment, rating] = (c["text"].iloc[0], c["rating"].iloc[0])
+    assert seen["Review Text", "Rating"] == ("Delivery late again, courier slow 0", 1.0)
+    assert seen["Title", "Rating"] == ("Expensive price, poor value 0", 1.0)
+    assert seen["Title", "Stars"] == ("Expensive price, poor value 0", 5.0)
+
+
+def test_single_segment_shows_an_empty_state_not_an_error(tmp_path):
+    frame = pd.DataFrame({"rating": [5.0, 4.0] * 20, "ch": ["app"] * 40})
+    out, page = _shown(show_scores, frame, ["ch"], 5)
+    assert out["by_ch"]["n"].tolist() == [40]
+    assert "Nothing to show" in page and "same &#x27;ch&#x27; (app, 40 responses)" in page
+    assert "has 5 or more responses" not in page
+
+
+def test_keywords_per_segment_hide_a_single_comment_group(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path / "cache"))
+    source = _feedback_file(tmp_path)
+    columns = {"comment": "Review Text", "rating": "Rating", "segments": ["ch"]}
+    feedback, _ = load_feedback(source, columns)
+    result = comment_analysis(feedback, source, {"n_topics": 2}, columns)
+    _, page = _shown(show_themes, result, ["ch"], 5)
+    assert ">app<" in page and ">Other (small groups)<" in page
+    assert ">vip<" not in page  # one comment: merged, its keywords hidden

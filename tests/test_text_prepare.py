@@ -84,3 +84,26 @@ def test_keywords_by_group():
     docs = [["delivery", "late"]] * 5 + [["fabric", "soft"]] * 5
     out = keywords_by_group(docs, pd.Series(["a"] * 5 + ["b"] * 5), top=1, min_df=2)
     assert dict(zip(out["group"], out["keywords"], strict=True))["b"] in {"fabric", "soft"}
+
+
+def test_keywords_by_group_merges_and_hides_small_groups():
+    docs = [["delivery", "late"]] * 6 + [["fabric", "soft"]] * 6 + [["secret", "late"]]
+    groups = pd.Series(["a"] * 6 + ["b"] * 3 + ["c"] * 3 + ["d"])
+    out = keywords_by_group(docs, groups, top=2, min_df=2, k=5).set_index("group")
+    assert out["comments"].to_dict() == {"a": 6, "Other (small groups)": 7}
+    assert out.loc["Other (small groups)", "keywords"] != ""  # 7 comments: shown
+    alone = keywords_by_group(docs, pd.Series(["a"] * 12 + ["d"]), min_df=2, k=5)
+    assert alone.set_index("group").loc["Other (small groups)", "keywords"] == ""  # 1 comment
+
+
+def test_fit_topics_too_many_topics_names_the_limit():
+    docs = [["delivery", "late", "courier"]] * 4 + [["fabric", "soft", "thin"]] * 4
+    with pytest.raises(CrmInputError, match=r"below 6 \(8 comments and 6 terms.*got 6"):
+        fit_topics(docs, n_topics=6, min_df=2)
+    with pytest.raises(CrmInputError, match=r"candidate.*\[6, 7\].*below 6"):
+        fit_topics(docs, candidates=(6, 7), min_df=2)
+
+
+def test_categorise_rejects_a_category_without_keywords():
+    with pytest.raises(CrmInputError, match=r"\['price'\] have no keywords"):
+        categorise(pd.Series(["late parcel", "hello"]), {"delivery": ["late"], "price": []})

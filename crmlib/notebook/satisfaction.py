@@ -32,7 +32,7 @@ from crmlib.analysis.satisfaction_text import (
     sentiment_distribution,
 )
 from crmlib.cache import cached, file_fingerprint, fingerprint
-from crmlib.charts import cards, notes
+from crmlib.charts import cards, empty_state, notes
 from crmlib.charts.satisfaction import (
     coherence_chart,
     driver_chart,
@@ -40,8 +40,9 @@ from crmlib.charts.satisfaction import (
     sentiment_histogram,
     topic_chart,
 )
+from crmlib.errors import EmptyResultError
 from crmlib.notebook import show, show_table
-from crmlib.privacy import privacy_note
+from crmlib.privacy import DEFAULT_MIN_GROUP, privacy_note
 
 PCT = "{:.1%}"
 DRIVER_FORMATS = {"share": PCT, "mean_sentiment": "{:+.2f}", "negative_share": PCT,
@@ -65,11 +66,17 @@ def _source_key(source: str) -> Any:
 
 
 def comment_analysis(
-    feedback: pd.DataFrame, source: str, params: dict[str, Any]
+    feedback: pd.DataFrame,
+    source: str,
+    params: dict[str, Any],
+    columns: dict[str, Any] | None = None,
 ) -> CommentAnalysis:
-    """:func:`analyse_comments` on the feedback, cached by file and parameters."""
-    key = fingerprint("satisfaction-comments", _source_key(source), params,
-                      list(feedback.columns), len(feedback))  # fmt: skip
+    """:func:`analyse_comments` on the feedback, cached by file, column mapping, parameters
+    and a hash of the mapped table's content (so another comment or rating column of the
+    same file is never answered from the cache of the first)."""
+    content = int(pd.util.hash_pandas_object(feedback, index=True).sum())
+    key = fingerprint("satisfaction-comments", _source_key(source), columns, params,
+                      list(feedback.columns), len(feedback), content)  # fmt: skip
     return cached("satisfaction", key, lambda: analyse_comments(feedback, **params))
 
 
@@ -105,14 +112,18 @@ def show_scores(feedback: pd.DataFrame, segments: Sequence[str], k: int) -> dict
         table, note = score_by(feedback, column, metric=metric, by=seg, k=k)
         show(score_interval_chart(table, title=f"{metric.upper()} by {seg}",
                                   value_title=f"{metric.upper()} with 95 % interval"))  # fmt: skip
-        comparison = compare_segments(feedback, column, seg, metric=metric, k=k)
+        out[f"by_{seg}"] = table
+        try:
+            comparison = compare_segments(feedback, column, seg, metric=metric, k=k)
+        except EmptyResultError as exc:  # one segment only, or all too small: say so, go on
+            show(empty_state(f"No comparison by {seg}: {exc}"), notes([note]))
+            continue
         show_table(comparison[["group", "n", "value", "rest", "difference", "ci_low", "ci_high",
                                "p_adjusted", "note"]],
                    formats={c: "{:.3f}" for c in ("value", "rest", "difference", "ci_low",
                                                   "ci_high", "p_adjusted")})  # fmt: skip
         show(notes([note, "Each segment is compared with all other responses; p-values are "
                     "Holm-adjusted over the segments."]))  # fmt: skip
-        out[f"by_{seg}"] = table
     return out
 
 
@@ -171,16 +182,21 @@ def show_comments(result: CommentAnalysis, feedback_notes: Sequence[str]) -> Non
     ]))  # fmt: skip
 
 
-def show_themes(result: CommentAnalysis, segments: Sequence[str]) -> None:
-    """Topics with the coherence choice, keywords per segment, and category coverage."""
-    from crmlib.text.themes import keywords_by_group, token_lists
+def show_themes(
+    result: CommentAnalysis, segments: Sequence[str], k: int = DEFAULT_MIN_GROUP
+) -> None:
+    """Topics with the coherence choice, keywords per segment (groups of fewer than ``k``
+    comments merged or hidden), and category coverage."""
+    from crmlib.text.themes import SMALL_GROUPS, keywords_by_group, token_lists
 
     show(topic_chart(result.topics), coherence_chart(result.topic_choice))
     show_table(result.topics, formats={"coherence": "{:.2f}"})
     c = result.comments
     if segments:
         tokens = token_lists(c["redacted"], c["language"])
-        show_table(keywords_by_group(tokens, c[segments[0]]))
+        show_table(keywords_by_group(tokens, c[segments[0]], k=k))
+        show(notes([f"Groups with fewer than {k} comments are merged into '{SMALL_GROUPS}', "
+                    "whose keywords stay blank while it is still that small."]))  # fmt: skip
     cats = c["category"].value_counts().rename_axis("category").reset_index(name="comments")
     show_table(cats)
     show(notes([f"Complaint categories cover {result.coverage:.1%} of comments "

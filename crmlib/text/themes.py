@@ -20,6 +20,7 @@ from crmlib.text.prepare import REDACTED
 from crmlib.text.segment import tokenize
 
 TOPIC, CATEGORY, UNCATEGORISED = "topic", "category", "(uncategorised)"
+SMALL_GROUPS = "Other (small groups)"
 _PLACEHOLDER = "|".join(re.escape(v) for v in REDACTED.values())
 
 # Complaint categories: lower-case keywords (English) and Chinese words, matched as substrings.
@@ -67,7 +68,12 @@ def _tfidf(tokens: Sequence[list[str]], *, min_df: int = 3, max_features: int = 
 
 
 def keywords_by_group(
-    tokens: Sequence[list[str]], groups: pd.Series, *, top: int = 8, min_df: int = 3
+    tokens: Sequence[list[str]],
+    groups: pd.Series,
+    *,
+    top: int = 8,
+    min_df: int = 3,
+    k: int = 1,
 ) -> pd.DataFrame:
     """Distinctive keywords of each group: top terms by mean TF-IDF within the group.
 
@@ -78,6 +84,10 @@ def keywords_by_group(
         Group label per comment, positionally aligned with ``tokens``.
     top : int
         Keywords kept per group.
+    k : int
+        Smallest group shown on its own: smaller groups are merged into
+        ``"Other (small groups)"``, whose keywords stay blank if it still has fewer than ``k``
+        comments (a single comment's words would be that person's words).
 
     Returns
     -------
@@ -87,11 +97,13 @@ def keywords_by_group(
     vec, x = _tfidf(tokens, min_df=min_df)
     terms = np.asarray(vec.get_feature_names_out())
     labels = groups.astype(str).to_numpy()
+    sizes = pd.Series(labels).value_counts()
+    labels = np.where(np.isin(labels, sizes.index[sizes < k]), SMALL_GROUPS, labels)
     rows = []
     for g in pd.unique(labels):
         mask = labels == g
         weight = np.asarray(x[mask].mean(axis=0)).ravel()
-        best = terms[np.argsort(-weight)[:top]]
+        best = terms[np.argsort(-weight)[:top]] if mask.sum() >= k else []
         rows.append({"group": g, "comments": int(mask.sum()), "keywords": ", ".join(best)})
     return pd.DataFrame(rows).sort_values("comments", ascending=False, ignore_index=True)
 
@@ -143,9 +155,19 @@ def fit_topics(
     vec, x = _tfidf(tokens, min_df=min_df)
     terms = np.asarray(vec.get_feature_names_out())
     binary = (x > 0).astype(float).tocsc()
-    tried = [n_topics] if n_topics else [k for k in candidates if k < min(x.shape)]
-    if not tried or tried[0] < 1:
-        raise CrmInputError(f"n_topics must be at least 1 and below {min(x.shape)}; got {tried}.")
+    limit = min(x.shape)  # NMF needs fewer topics than both comments and modelled terms
+    size = f"{x.shape[0]:,} comments and {x.shape[1]:,} terms used in {min_df} or more comments"
+    if n_topics is not None and not 1 <= n_topics < limit:
+        raise CrmInputError(
+            f"n_topics must be at least 1 and below {limit} ({size}); got {n_topics}. "
+            "Choose fewer topics, or 0 to choose by coherence."
+        )
+    tried = [n_topics] if n_topics else [k for k in candidates if 1 <= k < limit]
+    if not tried:
+        raise CrmInputError(
+            f"Too little text for topics: every candidate number of topics {list(candidates)} "
+            f"needs to be below {limit} ({size}). Use more comments or fix n_topics below {limit}."
+        )
     results = []
     for k in tried:
         model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=300)
@@ -198,9 +220,16 @@ def categorise(
     tax = dict(DEFAULT_TAXONOMY if taxonomy is None else taxonomy)
     if not tax:
         raise CrmInputError("The complaint taxonomy is empty; give at least one category.")
+    empty = [cat for cat, words in tax.items() if isinstance(words, str) or not any(words)]
+    if empty:
+        raise CrmInputError(
+            f"Complaint categories {empty} have no keywords (or a plain string instead of a "
+            "list); give each category a non-empty list of keywords."
+        )
     lower = texts.astype("string").fillna("").str.lower()
     hits = pd.DataFrame({
-        cat: lower.str.count("|".join(_escape(k) for k in words)) for cat, words in tax.items()
+        cat: lower.str.count("|".join(_escape(k) for k in words if k))
+        for cat, words in tax.items()
     })  # fmt: skip
     best = hits.idxmax(axis=1).where(hits.max(axis=1) > 0, UNCATEGORISED)
     coverage = float((best != UNCATEGORISED).mean()) if len(best) else 0.0
