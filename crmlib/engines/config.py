@@ -20,6 +20,10 @@ SPARK_DEFAULTS: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.ui.showConsoleProgress": "false",
+    # FPGrowth recurses once per item of a basket: Online Retail's longest orders overflowed
+    # the default 1 MB thread stack (StackOverflowError in the executor)
+    "spark.driver.extraJavaOptions": "-Xss32m",
+    "spark.executor.extraJavaOptions": "-Xss32m",
 }
 
 
