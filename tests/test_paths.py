@@ -119,3 +119,43 @@ def test_chart_specs(seqs):
     assert "No patterns" in str(empty["datasets"])
     with pytest.raises(CrmInputError, match="no column"):
         transition_heatmap(pd.DataFrame({"from": ["a"]}))
+
+
+def test_small_paths_and_prefixes_are_hidden(seqs):
+    """Issue 9 review item 2: paths of fewer than k sequences are dropped, and counted."""
+    tree = path_tree(seqs, depth=2, min_sessions=2)
+    assert tree["path"].tolist() == ["a", "a > b"]  # b (1 session) and a > c (1) are hidden
+    assert tree.attrs["hidden"] == 2
+    assert path_tree(seqs, depth=2).attrs["hidden"] == 0
+    top = top_paths(sequences_from_lists([*SESSIONS, ["b"]]), min_sessions=2)
+    assert top["path"].tolist() == ["b"]
+    assert (top.attrs["hidden"], top.attrs["hidden_sequences"]) == (3, 3)
+    nodes, links = path_flow(path_tree(seqs, depth=2, min_sessions=9))
+    assert nodes.empty and links.empty
+    with pytest.raises(CrmInputError, match="min_sessions"):
+        top_paths(seqs, min_sessions=0)
+
+
+def test_purchase_paths_hide_histories_of_fewer_than_five_customers(tmp_path, monkeypatch):
+    from crmlib.notebook.paths import purchase_paths
+
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path))
+    # five customers buy tea then a mug; one customer alone buys cake, tea, jam
+    lists = [["tea", "mug"]] * 5 + [["cake", "tea", "jam"]]
+    buys = pd.DataFrame(
+        {
+            "customer_id": [str(c) for c, seq in enumerate(lists) for _ in seq],
+            "order_date": pd.to_datetime(
+                [f"2011-01-0{i + 1}" for seq in lists for i in range(len(seq))]
+            ),
+            "description": [x for seq in lists for x in seq],
+        }
+    )
+    view = purchase_paths(buys, "inline-five", min_support=0.5, max_length=2)
+    assert view.top[["path", "sessions"]].values.tolist() == [["tea > mug", 5]]
+    assert view.tree["path"].tolist() == ["tea", "tea > mug"]
+    assert view.privacy == (
+        "1 complete path(s) (1 customers) and 3 path prefix(es) followed by fewer than 5 "
+        "customers are hidden to protect privacy."
+    )
+    assert "cake" not in " ".join(view.flow[0]["page"]) + " ".join(view.flow[1]["target"])

@@ -27,13 +27,25 @@ def _prefix_matrix(seqs: Sequences, depth: int) -> np.ndarray:
     return out
 
 
-def path_tree(seqs: Sequences, *, depth: int = 4, start: str | None = None) -> pd.DataFrame:
+def _check_min_sessions(min_sessions: int) -> None:
+    if isinstance(min_sessions, bool) or not isinstance(min_sessions, int) or min_sessions < 1:
+        raise CrmInputError(f"min_sessions must be a whole number >= 1, got {min_sessions!r}.")
+
+
+def path_tree(
+    seqs: Sequences, *, depth: int = 4, start: str | None = None, min_sessions: int = 1
+) -> pd.DataFrame:
     """Every path prefix up to ``depth`` steps: sessions reaching it and where they drop off.
 
     Parameters
     ----------
     start : str, optional
         Only sessions whose first event is ``start`` (the start-page view).
+    min_sessions : int
+        Prefixes reached by fewer sequences are dropped (use
+        :data:`crmlib.privacy.DEFAULT_MIN_GROUP` for customers' purchase histories, so no
+        one's history is singled out). A prefix never has more sequences than its parent,
+        so every kept prefix keeps its parent.
 
     Returns
     -------
@@ -41,7 +53,9 @@ def path_tree(seqs: Sequences, *, depth: int = 4, start: str | None = None) -> p
         ``step`` (1..depth), ``path`` (" > "-joined prefix), ``page`` (last event), ``parent``
         (prefix without it, "" at step 1), ``sessions`` (reaching the prefix), ``exits``
         (ending exactly there), ``continue_share``; most sessions first within a step.
+        ``attrs["hidden"]`` counts the prefixes dropped by ``min_sessions``.
     """
+    _check_min_sessions(min_sessions)
     if depth < 1 or (len(seqs.labels) + 1.0) ** depth >= 2.0**62:
         raise CrmInputError(
             f"depth must be at least 1 and small enough for "
@@ -81,20 +95,34 @@ def path_tree(seqs: Sequences, *, depth: int = 4, start: str | None = None) -> p
             )
         )
     out = pd.concat(rows, ignore_index=True)
+    small = out["sessions"] < min_sessions
+    out = out[~small].copy()
     out["continue_share"] = 1 - out["exits"] / out["sessions"]
-    return out.sort_values(
+    out = out.sort_values(
         ["step", "sessions", "path"], ascending=[True, False, True], kind="stable"
     ).reset_index(drop=True)
+    out.attrs["hidden"] = int(small.sum())
+    return out
 
 
-def top_paths(seqs: Sequences, *, top_n: int = 20) -> pd.DataFrame:
+def top_paths(seqs: Sequences, *, top_n: int = 20, min_sessions: int = 1) -> pd.DataFrame:
     """The most common complete sessions and the page each one ends on.
+
+    Parameters
+    ----------
+    min_sessions : int
+        Complete paths followed by fewer sequences are dropped (for customers' purchase
+        histories use :data:`crmlib.privacy.DEFAULT_MIN_GROUP`: a history nobody else shares
+        would single its customer out).
 
     Returns
     -------
     pandas.DataFrame
         ``path``, ``steps``, ``sessions``, ``share`` (of all sessions), ``exit_page``.
+        ``attrs["hidden"]`` and ``attrs["hidden_sequences"]`` count the distinct paths and
+        the sequences dropped by ``min_sessions``.
     """
+    _check_min_sessions(min_sessions)
     lengths = seqs.lengths()
     keys = pd.Series(
         [
@@ -102,10 +130,13 @@ def top_paths(seqs: Sequences, *, top_n: int = 20) -> pd.DataFrame:
             for a, b in zip(seqs.offsets[:-1], seqs.offsets[1:], strict=True)
         ]
     )
-    counts = keys[lengths > 0].value_counts().head(top_n)
+    counts = keys[lengths > 0].value_counts()
+    small = counts < min_sessions
+    hidden = {"hidden": int(small.sum()), "hidden_sequences": int(counts[small].sum())}
+    counts = counts[~small].head(top_n)
     labels = np.asarray(seqs.labels, dtype=object)
     decoded = [labels[np.frombuffer(k, dtype=seqs.codes.dtype)] for k in counts.index]
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "path": [" > ".join(d) for d in decoded],
             "steps": [len(d) for d in decoded],
@@ -114,6 +145,8 @@ def top_paths(seqs: Sequences, *, top_n: int = 20) -> pd.DataFrame:
             "exit_page": [d[-1] for d in decoded],
         }
     )
+    out.attrs.update(hidden)
+    return out
 
 
 def funnel(seqs: Sequences, steps: Sequence[str]) -> pd.DataFrame:

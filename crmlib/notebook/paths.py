@@ -52,7 +52,7 @@ from crmlib.errors import CrmInputError
 from crmlib.io import read_table, resolve_source
 from crmlib.io.events import Sequences, read_msnbc, sequences_from_events
 from crmlib.notebook import show, show_table
-from crmlib.privacy import privacy_note
+from crmlib.privacy import DEFAULT_MIN_GROUP, privacy_note
 
 MAX_LINKS = 1500  # links drawn at most (a browser draws more slowly, and nobody reads them)
 RULE_COLUMNS = ["rule", "sequences", "support", "confidence", "lift"]
@@ -105,6 +105,7 @@ class PathView:
     funnel: pd.DataFrame | None
     seconds: float
     notes: list[str] = field(default_factory=list)
+    privacy: str = ""  # what ``min_sessions`` hid from the tree and the top paths
 
 
 def mine_patterns(
@@ -136,9 +137,13 @@ def analyse_paths(
     funnel_steps: list | None = None,
     start: str = "",
     top_pages: int = 6,
+    min_sessions: int = 1,
+    unit: str = "sessions",
 ) -> PathView:
     """Patterns (on every event), rules, transitions, exits, path tree and flow (on sessions
-    cut to ``cap`` events), top paths and an optional funnel."""
+    cut to ``cap`` events), top paths and an optional funnel. Path prefixes and complete
+    paths followed by fewer than ``min_sessions`` sequences (``unit``, e.g. "customers")
+    are left out, with a note saying how many."""
     patterns, seconds = mine_patterns(
         seqs, key, min_support=min_support, max_length=max_length, max_gap=max_gap
     )
@@ -146,16 +151,32 @@ def analyse_paths(
 
     def compute() -> tuple:
         capped = cap_sessions(seqs, cap or None)
-        tree = path_tree(capped, depth=depth, start=start or None)
+        tree = path_tree(capped, depth=depth, start=start or None, min_sessions=min_sessions)
+        top = top_paths(capped, min_sessions=min_sessions)
         return (
             sequence_rules(patterns), transitions(capped), exit_by_step(capped), tree,
-            path_flow(tree, top_pages=top_pages), top_paths(capped),
-            funnel(seqs, steps) if steps else None, list(capped.notes),
+            path_flow(tree, top_pages=top_pages), top, funnel(seqs, steps) if steps else None,
+            list(capped.notes), _hidden_note(tree, top, min_sessions, unit),
         )  # fmt: skip
 
-    params = fingerprint(key, min_support, max_length, max_gap, depth, cap, steps, start, top_pages)
-    rules, trans, exits, tree, flow, top, stages, notes_ = cached("paths", params, compute)
-    return PathView(seqs, patterns, rules, trans, exits, tree, flow, top, stages, seconds, notes_)
+    params = fingerprint(
+        key, min_support, max_length, max_gap, depth, cap, steps, start, top_pages, min_sessions
+    )
+    rules, trans, exits, tree, flow, top, stages, notes_, hidden = cached("paths", params, compute)
+    return PathView(
+        seqs, patterns, rules, trans, exits, tree, flow, top, stages, seconds, notes_, hidden
+    )
+
+
+def _hidden_note(tree: pd.DataFrame, top: pd.DataFrame, k: int, unit: str) -> str:
+    paths, prefixes = top.attrs.get("hidden", 0), tree.attrs.get("hidden", 0)
+    if not paths and not prefixes:
+        return ""
+    return (
+        f"{paths:,} complete path(s) ({top.attrs.get('hidden_sequences', 0):,} {unit}) and "
+        f"{prefixes:,} path prefix(es) followed by fewer than {k} {unit} are hidden to "
+        "protect privacy."
+    )
 
 
 def show_paths(view: PathView, *, static: bool = True) -> None:
@@ -197,7 +218,12 @@ def show_paths(view: PathView, *, static: bool = True) -> None:
     show(transition_heatmap(top_transitions(view.transitions)))
     show(exit_step_chart(view.exits))
     show(notes(["The most common complete sessions and where they end:"]))
-    show_table(view.top, formats=FORMATS)
+    if view.privacy:
+        show(notes([view.privacy]))
+    if view.top.empty:
+        show(empty_state("No complete path is shared by enough sessions to be shown."))
+    else:
+        show_table(view.top, formats=FORMATS)
     if view.funnel is not None:
         show(funnel_chart(view.funnel))
         show_table(
@@ -324,7 +350,9 @@ def show_network(
 def purchase_paths(
     data: pd.DataFrame, key: str, *, min_support: float, max_length: int
 ) -> PathView:
-    """Patterns and paths of customers' purchase sequences (products in order bought)."""
+    """Patterns and paths of customers' purchase sequences (products in order bought); ids
+    are pseudonymised, and paths or prefixes of fewer than ``DEFAULT_MIN_GROUP`` customers
+    are hidden."""
     seqs = cached(
         "purchase_sequences", fingerprint(key), lambda: purchase_sequences(data, item="description")
     )
@@ -335,6 +363,8 @@ def purchase_paths(
         max_length=max_length,
         depth=3,
         top_pages=6,
+        min_sessions=DEFAULT_MIN_GROUP,
+        unit="customers",
     )
 
 
