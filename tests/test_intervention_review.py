@@ -46,3 +46,38 @@ def test_time_series_table_names_the_metric_and_the_treated_group():
     assert list(result.table["metric"]) == ["revenue (average per period)", "revenue (cumulative)"]
     assert set(result.table["group"]) == {"A"}
     assert "revenue of A averaged" in result.summary
+
+
+def _without(lines: pd.DataFrame, country: str, week: int) -> pd.DataFrame:
+    """``lines`` without the orders of ``country`` in week ``week`` (so its aov is undefined)."""
+    day = pd.Timestamp("2021-01-05") + pd.Timedelta(weeks=week)
+    return lines[~((lines["country"] == country) & (lines["order_date"] == day))]
+
+
+def test_undefined_ratio_weeks_inside_the_span_are_refused_not_dropped():
+    inputs = before_after_inputs(_without(_lines(), "B", 5))
+    with pytest.raises(CrmInputError, match=r"aov is undefined in 1 week\(s\).*2021-02-08.*for B"):
+        evaluate_before_after(inputs, intervention="2021-04-12", treated="A", metric="aov",
+                              controls=["B", "C"], draws=50)  # fmt: skip
+    # automatic controls skip the group with the gap instead
+    result, reason = evaluate_before_after(inputs, intervention="2021-04-12", treated="A",
+                                           metric="aov", draws=50)  # fmt: skip
+    assert "weekly aov of C." in reason and result.details["series"]["period"].is_unique
+
+
+def test_undefined_leading_weeks_are_left_out_with_a_note():
+    inputs = before_after_inputs(_without(_lines(), "B", 1))
+    result, reason = evaluate_before_after(inputs, intervention="2021-04-12", treated="A",
+                                           metric="aov", controls=["B", "C"], draws=50)  # fmt: skip
+    assert "first 1 week(s) are left out: aov is undefined" in reason
+    # weeks 2021-01-18 .. 2021-04-05: 12 pre-periods (the partial first week is not one)
+    series = result.details["series"]
+    assert series["period"].min() == pd.Timestamp("2021-01-18")
+    assert (~series["post"]).sum() == 12
+
+
+def test_date_before_the_data_reports_the_data_range():
+    with pytest.raises(CrmInputError, match="outside the data") as info:
+        evaluate_before_after(before_after_inputs(_lines()), intervention="2020-06-01",
+                              treated="A", post_weeks=4)  # fmt: skip
+    assert "NaT" not in str(info.value) and "(2021-01-11 to 2021-05-10)" in str(info.value)
