@@ -45,6 +45,25 @@ def test_paths_app_sliders_and_start_page(tmp_path, monkeypatch):
     assert "Sessions starting at b: 1" in app.follow.value
 
 
+def test_paths_app_keeps_notebook_values_outside_the_default_slider_range(tmp_path, monkeypatch):
+    """Issue 9 review item 16: no silent clamping to 0.5 % and 6 steps."""
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path))
+    # 1,000 sessions: at 0.1 % (1 session) the robot session's x, x > x, ... x^8 are frequent
+    seqs = sequences_from_lists([["a"]] * 999 + [["x"] * 8])
+    app = PathsApp(seqs, seqs, key="inline-range", min_support=0.001, max_length=8)
+    assert app.support.value == 0.001 and app.length.value == 8
+    assert "<span id='crm-pattern-count'>9</span>" in app.count.value  # a, then x^1..x^8
+    counted = PathsApp(seqs, seqs, key="inline-range", min_support=1, max_length=8)
+    assert counted.support.value == 0.001  # an int is a count of sessions
+    assert "<span id='crm-pattern-count'>9</span>" in counted.count.value
+
+
+def test_paths_app_without_events_shows_the_error_view():
+    empty = sequences_from_lists([])
+    app = PathsApp(empty, empty, key="inline-empty")
+    assert "no events" in app.widget.value and "crm-pattern-count" not in app.widget.value
+
+
 @pytest.mark.browser
 def test_link_weight_slider_changes_the_links_drawn(app_page):
     page = app_page("paths_and_networks")

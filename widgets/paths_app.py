@@ -7,6 +7,7 @@ show the same numbers for the same parameters.
 from __future__ import annotations
 
 import html
+import numbers
 
 import ipywidgets as W
 
@@ -30,6 +31,13 @@ def _table(frame, element_id: str, formats: dict | None = None) -> str:
     return f"<div id='{element_id}'>{shown.to_html(index=False, escape=True, border=0)}</div>"
 
 
+def _share(min_support: float, n_sequences: int) -> float:
+    """A support given as a count of sequences (an int) as the share the slider shows."""
+    if isinstance(min_support, numbers.Integral) and not isinstance(min_support, bool):
+        return int(min_support) / max(n_sequences, 1)
+    return float(min_support)
+
+
 class PathsApp(App):
     """Frequent paths with support and length sliders, and the paths after a start page.
 
@@ -42,7 +50,9 @@ class PathsApp(App):
     key : str
         Cache key of the data (see :func:`crmlib.notebook.paths.source_key`).
     min_support, max_length : float, int
-        Initial slider values.
+        Initial slider values (a share, or an int count of sessions); the sliders' ranges
+        widen to hold them, so the app mines what the report mined. Without events the app
+        shows an error box instead of its controls.
     start : str
         Initial start page.
     """
@@ -60,25 +70,34 @@ class PathsApp(App):
     ) -> None:
         enable_offline_charts()
         self.seqs, self.capped, self.key, self.depth = seqs, capped, key, depth
-        self.support = W.FloatSlider(
-            value=min_support,
-            min=0.005,
-            max=max(0.2, min_support),
-            step=0.005,
-            readout_format=".1%",
+        pages = list(capped.labels)
+        if not pages or seqs.n_events == 0:
+            self.widget = W.HTML(
+                error_box(
+                    "The sessions hold no events, so there are no paths to show: check the "
+                    "event table's session and event columns."
+                )
+            )
+            return
+        share = _share(min_support, seqs.n_sequences)
+        self.support = W.FloatSlider(  # the range always holds the notebook's value
+            value=share,
+            min=min(0.005, share),
+            max=max(0.2, share),
+            step=min(0.005, share) if share > 0 else 0.005,
+            readout_format=".1%" if share >= 0.001 else ".3%",
             description="min support",
             continuous_update=False,
             style=WIDE,
         )
         self.length = W.IntSlider(
             value=max_length,
-            min=1,
-            max=6,
+            min=min(1, max_length),
+            max=max(6, max_length),
             description="max length",
             continuous_update=False,
             style=WIDE,
         )
-        pages = list(capped.labels)
         self.start = W.Dropdown(
             options=pages,
             value=start if start in pages else pages[0],
