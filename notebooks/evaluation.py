@@ -83,7 +83,7 @@ if interactive:
 loaded = load_transactions(source)
 show_cleaning(loaded.report)
 inputs = before_after_inputs(loaded.data)
-show(notes([HYPOTHETICAL.format(date=intervention_date)]))
+show(notes([HYPOTHETICAL.format(date=intervention_date), inputs.note]))
 if interactive:
     from widgets import EvaluationApp
 

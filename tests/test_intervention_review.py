@@ -81,3 +81,15 @@ def test_date_before_the_data_reports_the_data_range():
         evaluate_before_after(before_after_inputs(_lines()), intervention="2020-06-01",
                               treated="A", post_weeks=4)  # fmt: skip
     assert "NaT" not in str(info.value) and "(2021-01-11 to 2021-05-10)" in str(info.value)
+
+
+def test_countries_with_fewer_than_five_customers_are_left_out():
+    inputs = before_after_inputs(_lines(countries={"A": 5, "B": 5, "C": 5, "D": 1, "E": 4}))
+    assert inputs.hidden == ["D", "E"]
+    assert set(inputs.weekly["country"]) == {"A", "B", "C"}
+    assert "2 countries with fewer than 5 customers (D, E) are left out" in inputs.note
+    _, reason = evaluate_before_after(inputs, intervention="2021-04-12", treated="A", draws=50)
+    assert reason.endswith("Controls: weekly revenue of B, C.")  # D and E are no controls
+    for kwargs in ({"treated": "D"}, {"treated": "A", "controls": ["B", "E"]}):
+        with pytest.raises(CrmInputError, match="fewer than 5 customers"):
+            evaluate_before_after(inputs, intervention="2021-04-12", **kwargs)

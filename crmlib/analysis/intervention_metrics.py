@@ -13,6 +13,7 @@ import pandas as pd
 from crmlib import config as C
 from crmlib.analysis.intervention import require_columns
 from crmlib.errors import CrmInputError, EmptyResultError
+from crmlib.privacy import DEFAULT_MIN_GROUP
 
 METRIC_DEFINITIONS: dict[str, str] = {
     "revenue": "sum of the order-line amounts in the period",
@@ -114,6 +115,33 @@ def _retention(orders: pd.DataFrame, keys: list[str], by: str, index: pd.Index) 
             out.append(len(before & (now if isinstance(now, frozenset) else frozenset()))
                        / len(before))  # fmt: skip
     return pd.Series(out, index=index)
+
+
+def small_groups(transactions: pd.DataFrame, *, by: str, k: int = DEFAULT_MIN_GROUP) -> list[str]:
+    """Groups with fewer than ``k`` distinct customers, whose series would show a few people.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        Canonical order lines with ``customer_id`` and the ``by`` column.
+    k : int
+        Smallest group kept (default 5, as :func:`crmlib.privacy.suppress_small`).
+
+    Returns
+    -------
+    list of str
+        Sorted group names (lines without a customer do not count as customers).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"customer_id": ["a", "b", "b"], "country": ["X", "Y", "Y"]})
+    >>> small_groups(t, by="country", k=2)
+    ['X', 'Y']
+    """
+    require_columns(transactions, [C.CUSTOMER_ID, by], "transactions")
+    customers = transactions.groupby(by, observed=True)[C.CUSTOMER_ID].nunique()
+    groups = transactions[by].dropna().unique()
+    return sorted(str(g) for g in groups if customers.get(g, 0) < k)
 
 
 def series_table(
@@ -233,4 +261,5 @@ __all__ = [
     "period_metrics",
     "satisfaction_metrics",
     "series_table",
+    "small_groups",
 ]

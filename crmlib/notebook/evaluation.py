@@ -9,7 +9,7 @@ countries) or, as a cross-check, difference-in-differences on a customer × mont
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -21,6 +21,7 @@ from crmlib.analysis.intervention_metrics import (
     customer_panel,
     period_metrics,
     series_table,
+    small_groups,
 )
 from crmlib.analysis.intervention_ts import impact
 from crmlib.charts.html import STYLE, notes
@@ -29,6 +30,7 @@ from crmlib.config import COUNTRY
 from crmlib.errors import CrmInputError
 from crmlib.io import resolve_source
 from crmlib.notebook import show, show_table
+from crmlib.privacy import DEFAULT_MIN_GROUP
 
 HYPOTHETICAL = (
     "HYPOTHETICAL intervention date: nothing is known to have happened to these customers "
@@ -145,6 +147,20 @@ class BeforeAfter:
 
     weekly: pd.DataFrame
     transactions: pd.DataFrame
+    hidden: list[str] = field(default_factory=list)
+    k: int = DEFAULT_MIN_GROUP
+
+    @property
+    def note(self) -> str:
+        """Which groups are left out as too small ("" when none)."""
+        if not self.hidden:
+            return ""
+        shown = ", ".join(self.hidden[:6]) + (", …" if len(self.hidden) > 6 else "")
+        return (
+            f"{len(self.hidden)} countries with fewer than {self.k} customers ({shown}) are left "
+            "out of the weekly series, the treated-group choices and the controls: their series "
+            "would show the purchases of one or two people."
+        )
 
     @property
     def weeks(self) -> list[pd.Timestamp]:
@@ -152,9 +168,17 @@ class BeforeAfter:
         return sorted(self.weekly["period"].unique())
 
 
-def before_after_inputs(transactions: pd.DataFrame) -> BeforeAfter:
-    """Weekly metrics per country from clean canonical transactions."""
-    return BeforeAfter(period_metrics(transactions, freq="W", by=COUNTRY), transactions)
+def before_after_inputs(transactions: pd.DataFrame, *, k: int = DEFAULT_MIN_GROUP) -> BeforeAfter:
+    """Weekly metrics per country from clean canonical transactions.
+
+    Countries with fewer than ``k`` customers are left out of the weekly metrics (listed in
+    ``hidden``, explained by ``note``); their customers stay in the transactions, where the
+    customer-level design pools them with the other untreated customers.
+    """
+    weekly = period_metrics(transactions, freq="W", by=COUNTRY)
+    hidden = small_groups(transactions, by=COUNTRY, k=k)
+    weekly = weekly[~weekly[COUNTRY].astype(str).isin(hidden)].reset_index(drop=True)
+    return BeforeAfter(weekly, transactions, hidden, k)
 
 
 def evaluate_before_after(
@@ -178,6 +202,13 @@ def evaluate_before_after(
     if metric not in METRIC_DEFINITIONS or metric == "satisfaction":
         raise CrmInputError(f"Unknown metric {metric!r}; use revenue, orders, active_customers, "
                             "aov, repeat_rate or retention.")  # fmt: skip
+    too_small = [g for g in [treated, *(controls or [])] if g in inputs.hidden]
+    if too_small:
+        raise CrmInputError(
+            f"{', '.join(map(repr, too_small))} has fewer than {inputs.k} customers: its weekly "
+            "series would show one or two people's purchases, so it is not evaluated. Pick a "
+            "larger country."
+        )
     start = parse_date(intervention)
     _check_range(pd.Index(inputs.weeks), start)
     end = start + pd.Timedelta(weeks=post_weeks) if post_weeks else None
