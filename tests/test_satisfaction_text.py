@@ -72,6 +72,16 @@ def test_analyse_comments_redacts_skips_empties_and_finds_themes():
     assert len(result.topics) == 2 and 0 < result.coverage <= 1
 
 
+def test_long_comment_is_redacted_before_it_is_cut():
+    frame = _comments()
+    # 1,993 characters, then a phone number across the 2,000-character cut (7 digits before it)
+    frame.loc[len(frame)] = {"comment": "slow " * 397 + "call me 13812345678 now", "rating": 1}
+    c = analyse_comments(frame, n_topics=2, min_df=2).comments
+    long = c.loc[c["redacted"].str.len() > 1900, "redacted"]
+    assert len(long) == 1 and "call me [phone]" in long.iloc[0]
+    assert not c["redacted"].str.contains("13812").any()
+
+
 def test_driver_table_sorts_by_impact_with_redacted_examples():
     c = analyse_comments(_comments(), n_topics=2, min_df=2).comments
     table = driver_table(c, by="category", score="rating", examples=2, min_comments=2)

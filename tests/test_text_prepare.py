@@ -107,3 +107,8 @@ def test_fit_topics_too_many_topics_names_the_limit():
 def test_categorise_rejects_a_category_without_keywords():
     with pytest.raises(CrmInputError, match=r"\['price'\] have no keywords"):
         categorise(pd.Series(["late parcel", "hello"]), {"delivery": ["late"], "price": []})
+
+
+def test_dates_are_not_phone_numbers_but_a_phone_after_a_date_is():
+    out = redact(pd.Series(["ordered 2024-01-05, again 2024.02.06", "2024-01-05 13812345678"]))
+    assert out.tolist() == ["ordered 2024-01-05, again 2024.02.06", "2024-01-05 [phone]"]

@@ -170,11 +170,15 @@ def analyse_comments(
         ``redacted``, ``language``, ``sentiment`` (−1..1), ``label``, ``category``, ``topic``.
     """
     from crmlib.text import clean_text, has_words, redact, sentiment
+    from crmlib.text.prepare import cut_text
     from crmlib.text.themes import categorise, fit_topics, token_lists
 
     if COMMENT not in feedback.columns:
         raise CrmInputError("The feedback has no comment column: pass comment='<column>'.")
-    text, cut = clean_text(feedback[COMMENT])
+    # redact the whole text, then cut: a cut must never leave part of a phone number behind
+    text, _ = clean_text(feedback[COMMENT], max_chars=None)
+    safe, cut = cut_text(redact(text))
+    text, _ = cut_text(text)
     keep = has_words(text)
     notes = []
     if (~keep).any():
@@ -185,7 +189,7 @@ def analyse_comments(
     if rows.empty:
         raise EmptyResultError("No comment holds any words; nothing to analyse.")
     rows[TEXT] = text[keep]
-    rows[REDACTED] = redact(rows[TEXT])
+    rows[REDACTED] = safe[keep]
     scored = sentiment(rows[REDACTED])
     rows[LANGUAGE], rows[SENTIMENT], rows[LABEL] = (
         scored["language"],

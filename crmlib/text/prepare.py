@@ -24,8 +24,12 @@ _LATIN = re.compile(r"[A-Za-z]")
 # then phone numbers (mainland mobiles, international and grouped formats).
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _ID_CARD = re.compile(r"(?<!\d)\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?!\d)")
-# A run of digits with phone separators; replaced only when it holds 8 to 15 digits.
-_PHONE = re.compile(r"(?<![0-9A-Za-z])\+?\(?\d[\d ().-]{6,18}\d(?![0-9A-Za-z])")
+# A run of digits with phone separators; replaced only when it holds 8 to 15 digits. It never
+# starts at a date such as 2024-01-05 or 2024.01.05, nor inside one (after "<digit>-").
+_DATE_AHEAD = r"(?!\d{4}([-.])\d{1,2}\1\d{1,2}(?!\d))"
+_PHONE = re.compile(
+    r"(?<![0-9A-Za-z])(?<!\d-)" + _DATE_AHEAD + r"\+?\(?\d[\d ().-]{6,18}\d(?![0-9A-Za-z])"
+)
 REDACTED = {"email": "[email]", "id": "[id-number]", "phone": "[phone]"}
 
 
@@ -34,15 +38,16 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
-def clean_text(texts: pd.Series, *, max_chars: int = MAX_CHARS) -> tuple[pd.Series, int]:
+def clean_text(texts: pd.Series, *, max_chars: int | None = MAX_CHARS) -> tuple[pd.Series, int]:
     """Normalise comments: HTML tags dropped and entities decoded, spaces collapsed, long text cut.
 
     Parameters
     ----------
     texts : pandas.Series
         Raw comments (any dtype; missing values become empty strings).
-    max_chars : int
-        Longest text kept; longer comments are cut and end with ``" […cut]"``.
+    max_chars : int, optional
+        Longest text kept; longer comments are cut and end with ``" […cut]"`` (see
+        :func:`cut_text`). None keeps the whole text, e.g. to redact before cutting.
 
     Returns
     -------
@@ -52,6 +57,18 @@ def clean_text(texts: pd.Series, *, max_chars: int = MAX_CHARS) -> tuple[pd.Seri
     s = texts.astype("string").fillna("")
     s = s.str.replace(_TAG, " ", regex=True).map(html.unescape, na_action="ignore")
     s = s.str.replace(_SPACE, " ", regex=True).str.strip().astype(str)
+    return (s, 0) if max_chars is None else cut_text(s, max_chars=max_chars)
+
+
+def cut_text(texts: pd.Series, *, max_chars: int = MAX_CHARS) -> tuple[pd.Series, int]:
+    """Cut comments longer than ``max_chars``, marking them with ``" […cut]"``.
+
+    Returns
+    -------
+    (pandas.Series of str, int)
+        Same index; and the number of comments that were cut.
+    """
+    s = texts.astype(str)
     too_long = s.str.len() > max_chars
     s = s.where(~too_long, s.str.slice(0, max_chars) + CUT_NOTE)
     return s, int(too_long.sum())
