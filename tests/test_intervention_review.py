@@ -93,3 +93,31 @@ def test_countries_with_fewer_than_five_customers_are_left_out():
     for kwargs in ({"treated": "D"}, {"treated": "A", "controls": ["B", "E"]}):
         with pytest.raises(CrmInputError, match="fewer than 5 customers"):
             evaluate_before_after(inputs, intervention="2021-04-12", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"treated": "Atlantis"}, "treated group 'Atlantis' is not a country"),
+     ({"treated": "D"}, "'D' has fewer than 5 customers"),
+     ({"metric": "profit"}, "Unknown metric 'profit'"),
+     ({"design": "magic"}, "Unknown design 'magic'"),
+     ({"intervention": "not a date"}, "use YYYY-MM-DD")],
+)  # fmt: skip
+def test_app_refuses_bad_choices_with_a_message(kwargs, message):
+    from widgets.evaluation_app import EvaluationApp
+
+    inputs = before_after_inputs(_lines(countries={"A": 5, "B": 5, "D": 1}))
+    with pytest.raises(CrmInputError, match=message):
+        EvaluationApp(inputs, **{"intervention": "2021-04-12", "treated": "A", **kwargs})
+
+
+def test_app_needs_nine_weeks_and_offers_only_large_groups():
+    from widgets.evaluation_app import EvaluationApp
+
+    with pytest.raises(CrmInputError, match="covers 8 complete week"):
+        EvaluationApp(before_after_inputs(_lines(weeks=10)), intervention="2021-02-01",
+                      treated="A")  # fmt: skip
+    inputs = before_after_inputs(_lines(countries={"A": 5, "B": 5, "C": 5, "D": 1}))
+    app = EvaluationApp(inputs, intervention="2021-04-12", treated="A")
+    assert list(app.treated.options) == ["A", "B", "C"]
+    assert "Effect on revenue (average per period) in A from 2021-04-12" in app.effect.value

@@ -14,7 +14,7 @@ import html
 import ipywidgets as W
 import pandas as pd
 
-from crmlib.analysis.intervention import EvaluationResult
+from crmlib.analysis.intervention import EvaluationResult, parse_date
 from crmlib.analysis.intervention_ab import compare_arms
 from crmlib.charts import error_box
 from crmlib.charts.intervention import arm_effects_chart, evaluation_chart
@@ -33,6 +33,7 @@ from widgets.common import App, enable_offline_charts, live_chart
 METRIC_CHOICES = ("revenue", "orders", "active_customers", "aov", "repeat_rate", "retention")
 DESIGN_CHOICES = (("auto (from the data)", "auto"), ("time series", "time_series"),
                   ("difference-in-differences", "did"))  # fmt: skip
+MIN_WEEKS = 8  # weeks before the earliest intervention date the slider offers
 DRAWS = 400  # simulated paths per redraw: enough for a stable interval, fast to recompute
 
 
@@ -42,6 +43,34 @@ def _table_html(result: EvaluationResult) -> str:
         {k: v for k, v in FORMATS.items() if k in table.columns}, escape="html", na_rep=""
     )
     return f"<div id='crm-effect-table'>{styled.to_html()}</div>"
+
+
+def _check_choices(inputs: BeforeAfter, *, metric: str, treated: str, design: str) -> list[str]:
+    """The treated-group choices; a :class:`CrmInputError` for a value no picker offers."""
+    if metric not in METRIC_CHOICES:
+        raise CrmInputError(f"Unknown metric {metric!r}; use one of {', '.join(METRIC_CHOICES)}.")
+    designs = [value for _, value in DESIGN_CHOICES]
+    if design not in designs:
+        raise CrmInputError(f"Unknown design {design!r}; use one of {', '.join(designs)}.")
+    weeks = len(inputs.weeks)
+    if weeks <= MIN_WEEKS:
+        raise CrmInputError(
+            f"The data covers {weeks} complete week(s); the before/after evaluation needs at "
+            f"least {MIN_WEEKS + 1} ({MIN_WEEKS} to fit before the earliest intervention date). "
+            "Load a longer period."
+        )
+    groups = sorted(map(str, inputs.weekly[COUNTRY].unique()))
+    if treated not in groups:
+        small = (
+            f" ({treated!r} has fewer than {inputs.k} customers)"
+            if treated in inputs.hidden
+            else ""
+        )
+        raise CrmInputError(
+            f"The treated group {treated!r} is not a country of the data{small}; choose one of "
+            f"{', '.join(groups[:8])}{', …' if len(groups) > 8 else ''}."
+        )
+    return groups
 
 
 class EvaluationApp(App):
@@ -56,6 +85,12 @@ class EvaluationApp(App):
         Initial intervention date (snapped to the nearest week start).
     metric, treated, pre_weeks, post_weeks, design
         Initial choices, as in :func:`crmlib.notebook.evaluation.evaluate_before_after`.
+
+    Raises
+    ------
+    CrmInputError
+        A metric, design or treated group the pickers do not offer, an unreadable date, or
+        data with fewer than nine complete weeks.
     """
 
     def __init__(
@@ -69,11 +104,12 @@ class EvaluationApp(App):
         post_weeks: int = 0,
         design: str = "auto",
     ) -> None:
+        groups = _check_choices(inputs, metric=metric, treated=treated, design=design)
+        start = parse_date(intervention)
         enable_offline_charts()
         self.inputs = inputs
         weeks = inputs.weeks
-        options = [(f"{pd.Timestamp(w):%Y-%m-%d}", pd.Timestamp(w)) for w in weeks[8:]]
-        start = pd.Timestamp(intervention)
+        options = [(f"{pd.Timestamp(w):%Y-%m-%d}", pd.Timestamp(w)) for w in weeks[MIN_WEEKS:]]
         initial = min(options, key=lambda o: abs(o[1] - start))[1]
         wide = {"description_width": "130px"}
         self.date = W.SelectionSlider(
@@ -89,7 +125,6 @@ class EvaluationApp(App):
             continuous_update=False, style=wide, layout=W.Layout(width="520px"),
         )  # fmt: skip
         self.metric = W.Dropdown(options=METRIC_CHOICES, value=metric, description="metric")
-        groups = sorted(inputs.weekly[COUNTRY].unique())
         self.treated = W.Dropdown(options=groups, value=treated, description="treated group")
         self.design = W.Dropdown(options=DESIGN_CHOICES, value=design, description="design")
         self.effect = W.HTML()
