@@ -44,20 +44,20 @@ interactive: bool = True  # widgets for JupyterLab and Voila; reports run with F
 # fmt: on
 
 # %%
-from crmlib.analysis.paths import path_flow, path_tree
 from crmlib.analysis.sequences import cap_sessions
-from crmlib.charts.paths import path_flow_chart
 from crmlib.io import customer_rows, load_transactions
-from crmlib.notebook import setup, show, show_table
+from crmlib.notebook import setup
 from crmlib.notebook.paths import (
     analyse_paths,
     customer_network,
     load_clickstream,
     product_network,
     purchase_paths,
+    record_networks,
     relation_network,
     show_network,
     show_paths,
+    show_start_paths,
     source_key,
 )
 from crmlib.record import record
@@ -87,9 +87,7 @@ if interactive:
     display(PathsApp(seqs, capped, key=key, min_support=min_support, max_length=max_length,  # noqa: F821
                      start=start_page, depth=depth))  # fmt: skip
 else:
-    start_tree = path_tree(capped, depth=depth, start=start_page)
-    show(path_flow_chart(*path_flow(start_tree)))
-    show_table(start_tree[start_tree["step"] > 1].head(15), formats={"continue_share": "{:.0%}"})
+    show_start_paths(capped, start=start_page, depth=depth)
 
 # %% [markdown]
 # ## Purchase sequences (products in the order customers bought them)
@@ -136,5 +134,4 @@ record(
 )
 record("mining_seconds", round(paths.seconds, 2))
 record("purchase_patterns", len(bought.patterns))
-for name, value in {**products.records("product"), **customers.records("customer")}.items():
-    record(name, value)
+record_networks(products, customers)

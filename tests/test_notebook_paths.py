@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import run_notebook
+
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "paths_and_networks.py"
 
 pytestmark = pytest.mark.notebook
 
@@ -50,3 +55,12 @@ def test_empty_product_network_and_a_relation_table(built, tmp_path):
     assert records["customer_communities"] == 2 and records["customer_links"] == 7
     assert all(s.startswith("community ") for s in records["customer_summaries"])
     assert all("C-" in node for node, _ in records["customer_top_pagerank"])
+
+
+def test_notebook_leaves_analysis_and_loops_to_helpers():
+    """Issue 9 review item 19: one call per section, no loops or path computations inline."""
+    tree = ast.parse(NOTEBOOK.read_text(encoding="utf-8"))
+    loops = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)]
+    assert not loops, f"loops on lines {loops}"
+    modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not modules & {"crmlib.analysis.paths", "crmlib.charts.paths"}

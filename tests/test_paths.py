@@ -159,3 +159,27 @@ def test_purchase_paths_hide_histories_of_fewer_than_five_customers(tmp_path, mo
         "customers are hidden to protect privacy."
     )
     assert "cake" not in " ".join(view.flow[0]["page"]) + " ".join(view.flow[1]["target"])
+
+
+def test_start_page_paths_and_network_records_are_helpers(seqs, capsys):
+    """Issue 9 review item 19: what the notebook did inline, as tested helpers."""
+    from crmlib.analysis.network import describe_communities, network_layout, network_metrics
+    from crmlib.notebook.paths import NetworkView, record_networks, start_paths
+
+    tree, (nodes, links), later = start_paths(seqs, start="a", depth=3)
+    assert later.values.tolist() == [
+        ["a > b", 2, 0, 1.0],
+        ["a > c", 1, 1, 0.0],
+        ["a > b > b", 1, 0, 1.0],
+        ["a > b > c", 1, 1, 0.0],
+    ]
+    assert tree["sessions"].iloc[0] == 3 and nodes["step"].max() == 3 and len(links) == 4
+    edges = pd.DataFrame({"source": ["a", "b", "x"], "target": ["b", "c", "y"], "weight": 2})
+    net = network_metrics(edges, seed=0)
+    found = record_networks(
+        NetworkView(net, network_layout(net), describe_communities(net), "products"),
+        NetworkView(None, pd.DataFrame(), pd.DataFrame(), "customers", "No network: none."),
+    )
+    assert (found["product_links"], found["product_nodes"], found["customer_links"]) == (3, 5, 0)
+    assert found["product_communities"] == 2
+    assert "product_top_pagerank" in capsys.readouterr().out  # each figure was recorded

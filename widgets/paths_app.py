@@ -11,13 +11,12 @@ import numbers
 
 import ipywidgets as W
 
-from crmlib.analysis.paths import path_flow, path_tree
 from crmlib.charts import empty_state, error_box, notes
 from crmlib.charts.network import network_graph
 from crmlib.charts.paths import path_flow_chart, patterns_chart
 from crmlib.errors import CrmInputError
 from crmlib.io.events import Sequences
-from crmlib.notebook.paths import NetworkView, mine_patterns
+from crmlib.notebook.paths import NetworkView, mine_patterns, start_paths
 from widgets.common import App, enable_offline_charts, live_chart
 
 WIDE = {"description_width": "140px"}
@@ -144,13 +143,12 @@ class PathsApp(App):
     def draw_start(self) -> None:
         """The flow and the most common continuations of sessions starting at the picked page."""
         try:
-            tree = path_tree(self.capped, depth=self.depth, start=self.start.value)
+            tree, flow, later = start_paths(self.capped, start=self.start.value, depth=self.depth)
         except CrmInputError as exc:
             self.follow.value = empty_state(str(exc))
             self.flow_chart.chart = None
             return
-        self.flow_chart.chart = path_flow_chart(*path_flow(tree))
-        later = tree[tree["step"] > 1].head(15)[["path", "sessions", "exits", "continue_share"]]
+        self.flow_chart.chart = path_flow_chart(*flow)
         self.follow.value = notes(
             [
                 f"Sessions starting at {self.start.value}: "

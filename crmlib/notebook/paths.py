@@ -53,6 +53,7 @@ from crmlib.io import read_table, resolve_source
 from crmlib.io.events import Sequences, read_msnbc, sequences_from_events
 from crmlib.notebook import show, show_table
 from crmlib.privacy import DEFAULT_MIN_GROUP, privacy_note
+from crmlib.record import record
 
 MAX_LINKS = 1500  # links drawn at most (a browser draws more slowly, and nobody reads them)
 RULE_COLUMNS = ["rule", "sequences", "support", "confidence", "lift"]
@@ -368,6 +369,35 @@ def purchase_paths(
     )
 
 
+def start_paths(
+    capped: Sequences, *, start: str, depth: int = 4
+) -> tuple[pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame], pd.DataFrame]:
+    """Paths of the sessions that start at ``start``: the path tree, its flow (nodes, links)
+    and the 15 commonest continuations (``path``, ``sessions``, ``exits``,
+    ``continue_share``); the report and the app both show these."""
+    tree = path_tree(capped, depth=depth, start=start)
+    later = tree[tree["step"] > 1].head(15)[["path", "sessions", "exits", "continue_share"]]
+    return tree, path_flow(tree), later.reset_index(drop=True)
+
+
+def show_start_paths(capped: Sequences, *, start: str, depth: int = 4) -> None:
+    """The flow and the commonest continuations of sessions starting at ``start`` (report)."""
+    tree, flow, later = start_paths(capped, start=start, depth=depth)
+    show(path_flow_chart(*flow))
+    show(notes([f"Sessions starting at {start}: {int(tree['sessions'].iloc[0]):,}; their "
+                "commonest next steps:"]))  # fmt: skip
+    show_table(later, formats={"continue_share": "{:.0%}", "sessions": "{:,}"})
+
+
+def record_networks(products: NetworkView, customers: NetworkView) -> dict:
+    """Record the key figures of both networks (``product_*`` and ``customer_*``, see
+    :meth:`NetworkView.records`) in the running notebook; returns what was recorded."""
+    found = {**products.records("product"), **customers.records("customer")}
+    for name, value in found.items():
+        record(name, value)
+    return found
+
+
 def source_key(source: str) -> str:
     """A cache key part for a data source: the file's identity, or the text itself."""
     try:
@@ -385,8 +415,11 @@ __all__ = [
     "mine_patterns",
     "product_network",
     "purchase_paths",
+    "record_networks",
     "relation_network",
     "show_network",
     "show_paths",
+    "show_start_paths",
     "source_key",
+    "start_paths",
 ]
