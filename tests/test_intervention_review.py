@@ -121,3 +121,18 @@ def test_app_needs_nine_weeks_and_offers_only_large_groups():
     app = EvaluationApp(inputs, intervention="2021-04-12", treated="A")
     assert list(app.treated.options) == ["A", "B", "C"]
     assert "Effect on revenue (average per period) in A from 2021-04-12" in app.effect.value
+
+
+def test_experiment_table_is_read_with_the_project_reader(tmp_path):
+    from crmlib.notebook.evaluation import load_experiment
+
+    frame = pd.DataFrame({"arm": ["对照", "对照", "邮件", "邮件"], "visit": [0, 1, 1, 1]})
+    frame.to_parquet(tmp_path / "test.parquet")
+    (tmp_path / "test.csv").write_bytes(frame.to_csv(index=False).encode("gb18030"))
+    for loaded in (load_experiment(str(tmp_path / "test.parquet")),
+                   load_experiment(str(tmp_path / "test.csv"), encoding="gb18030")):  # fmt: skip
+        assert loaded["arm"].tolist() == ["对照", "对照", "邮件", "邮件"]
+        row = compare_arms(loaded, arm="arm", metrics=["visit"], control="对照").table.iloc[0]
+        assert row["abs_effect"] == pytest.approx(0.5)  # 2/2 visits against 1/2
+    with pytest.raises(CrmInputError, match="encoding"):  # the reader's own advice
+        load_experiment(str(tmp_path / "test.csv"))

@@ -28,7 +28,7 @@ from crmlib.charts.html import STYLE, notes
 from crmlib.charts.intervention import evaluation_chart
 from crmlib.config import COUNTRY
 from crmlib.errors import CrmInputError
-from crmlib.io import resolve_source
+from crmlib.io import read_table
 from crmlib.notebook import show, show_table
 from crmlib.privacy import DEFAULT_MIN_GROUP
 
@@ -55,13 +55,30 @@ SHOWN = ["metric", "group", "actual", "counterfactual", "abs_effect", "rel_effec
          "ci_high", "p_value", "p_holm", "p_bh", "mde", "n", "variance_reduction"]  # fmt: skip
 
 
-def load_experiment(source: str) -> pd.DataFrame:
-    """Read an experiment table (one row per customer), e.g. ``embedded:hillstrom``."""
-    path = resolve_source(source)
-    try:
-        return pd.read_csv(path)
-    except (ValueError, OSError) as exc:
-        raise CrmInputError(f"Cannot read the experiment table {path}: {exc}") from exc
+def load_experiment(source: str, *, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read an experiment table (one row per customer) with the project's reader.
+
+    Parameters
+    ----------
+    source : str
+        ``embedded:<name>`` or a CSV/TSV (optionally .gz), Parquet, Excel or DuckDB path, as
+        :func:`crmlib.io.read_table` reads them.
+    encoding : str
+        Text encoding of a CSV/TSV (e.g. ``gb18030`` for Chinese exports).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit; columns whose every value reads as a number are numeric, the others
+        text as read.
+    """
+    frame = read_table(source, encoding=encoding)
+    for column in frame.columns:
+        values = frame[column]
+        numbers = pd.to_numeric(values, errors="coerce")
+        if numbers.notna().sum() == values.notna().sum():
+            frame[column] = numbers
+    return frame
 
 
 def default_controls(
