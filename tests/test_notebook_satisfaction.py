@@ -24,12 +24,12 @@ def test_satisfaction_defaults_record_accuracy_against_baselines(built, tmp_path
     assert en["macro_f1"] > 0.78 and en["auc"] > 0.95
     assert zh["macro_f1"] > 0.82 and zh["auc"] > 0.90
     assert "MD5" in records["split"] and "1,500 rows" in records["split"]
+    # the test extra installs vaderSentiment and snownlp: their rows must be recorded
     vader = metrics.get("Women's Clothing (rating 4–5 vs 1–2) | VADER")
-    if vader:  # recorded when the test extra is installed
-        assert en["macro_f1"] > vader["macro_f1"] and en["auc"] > vader["auc"]
     snow = metrics.get("waimai_10k (label) | SnowNLP")
-    if snow:
-        assert zh["macro_f1"] > snow["macro_f1"] and zh["auc"] > snow["auc"]
+    assert vader and snow, f"baseline rows missing: {sorted(metrics)}"
+    assert en["macro_f1"] > vader["macro_f1"] and en["auc"] > vader["auc"]
+    assert zh["macro_f1"] > snow["macro_f1"] and zh["auc"] > snow["auc"]
     # scores: Women's Clothing ratings 4-5 are 18,208 of 23,486 (SOURCE.md counts)
     assert records["scores"]["csat"]["csat"] == pytest.approx(18_208 / 23_486)
     assert (
