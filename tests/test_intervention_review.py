@@ -136,3 +136,28 @@ def test_experiment_table_is_read_with_the_project_reader(tmp_path):
         assert row["abs_effect"] == pytest.approx(0.5)  # 2/2 visits against 1/2
     with pytest.raises(CrmInputError, match="encoding"):  # the reader's own advice
         load_experiment(str(tmp_path / "test.csv"))
+
+
+def _country_panel(treated_units: int, control_units: int) -> pd.DataFrame:
+    """Unit u has y = u + period, plus 1 for treated units from period 2 (effect exactly 1)."""
+    rows = [
+        {"unit": f"u{u}", "period": p, "treated": u < treated_units,
+         "y": u + p + (1.0 if u < treated_units and p >= 2 else 0.0) + 0.1 * ((u * p) % 3)}
+        for u in range(treated_units + control_units) for p in range(4)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_did_with_few_clusters_warns_loudly():
+    from crmlib.analysis.intervention_did import diff_in_diff
+
+    one = diff_in_diff(_country_panel(1, 12), unit="unit", period="period", outcome="y",
+                       treated="treated", intervention=2)  # fmt: skip
+    assert one.warnings[0].startswith("FEW CLUSTERS: only 1 treated and 12 untreated units")
+    assert one.summary.startswith("FEW CLUSTERS")
+    few_controls = diff_in_diff(_country_panel(12, 9), unit="unit", period="period",
+                                outcome="y", treated="treated", intervention=2)  # fmt: skip
+    assert "9 untreated" in few_controls.warnings[0]
+    enough = diff_in_diff(_country_panel(10, 10), unit="unit", period="period", outcome="y",
+                          treated="treated", intervention=2)  # fmt: skip
+    assert not any(w.startswith("FEW CLUSTERS") for w in enough.warnings)

@@ -30,6 +30,7 @@ from crmlib.analysis.intervention import (
 from crmlib.errors import CrmInputError
 
 MIN_PERIODS_BEFORE = 2
+MIN_CLUSTERS = 10  # per group; below it clustered standard errors are unreliable
 
 
 def _demean(values: np.ndarray, units: np.ndarray, periods: np.ndarray) -> np.ndarray:
@@ -154,6 +155,16 @@ def diff_in_diff(
     result = EvaluationResult("did", table, alpha=alpha)
     result.details["means"] = means.rename("mean").reset_index()
     warnings = result.warnings
+    n_treated = int(table["treated_units"].iloc[0])
+    n_control = int(table["units"].iloc[0]) - n_treated
+    if min(n_treated, n_control) < MIN_CLUSTERS:
+        warnings.append(
+            f"FEW CLUSTERS: only {n_treated} treated and {n_control} untreated units ({unit!r}). "
+            f"Standard errors clustered by {unit} are unreliable with fewer than about "
+            f"{MIN_CLUSTERS} clusters per group: the interval is likely too narrow and p too "
+            "small. Treat them as rough; compare with the placebo and event-study checks, or "
+            "evaluate at a finer unit (e.g. customers instead of countries)."
+        )
     if event_study:
         events, pre_p = event_study_table(
             y, unit_codes, period_codes, period_values, flag, start, alpha
