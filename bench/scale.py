@@ -138,6 +138,7 @@ def _run_worker(engine: str, source: str, spark_memory: str) -> dict:
     cmd = [sys.executable, __file__, "--worker", engine, "--source", source,
            "--spark-memory", spark_memory]  # fmt: skip
     start = time.perf_counter()
+    print(f"[{time.strftime('%H:%M:%S')}] {engine} on {source} ...", file=sys.stderr, flush=True)
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"{engine} worker failed:\n{done.stderr[-3000:]}")
