@@ -166,7 +166,7 @@ def diff_in_diff(
             "evaluate at a finer unit (e.g. customers instead of countries)."
         )
     if event_study:
-        events, pre_p = event_study_table(
+        events, pre_p = _event_study_table(
             y, unit_codes, period_codes, period_values, flag, start, alpha
         )
         result.details["events"] = events
@@ -178,7 +178,7 @@ def diff_in_diff(
             )
     else:
         pre_p = float("nan")
-    result.details["placebo"] = placebo_table(
+    result.details["placebo"] = _placebo_table(
         y, unit_codes, period_codes, period_values, flag, start, placebo, alpha
     )
     plac = result.details["placebo"].iloc[0]
@@ -215,7 +215,15 @@ def _as_period(value, period_values: np.ndarray):
         raise CrmInputError(f"Cannot read the date {value!r}; use YYYY-MM-DD.") from exc
 
 
-def event_study_table(y, unit_codes, period_codes, period_values, flag, start, alpha):
+def _event_study_table(
+    y: np.ndarray,
+    unit_codes: np.ndarray,
+    period_codes: np.ndarray,
+    period_values: np.ndarray,
+    flag: np.ndarray,
+    start: object,
+    alpha: float,
+) -> tuple[pd.DataFrame, float]:
     """Coefficients of treated × period (reference: last pre-period) and the pre-trend p."""
     n_periods = len(period_values)
     reference = int((period_values < start).sum()) - 1
@@ -242,7 +250,16 @@ def event_study_table(y, unit_codes, period_codes, period_values, flag, start, a
     return events, pre_p
 
 
-def placebo_table(y, unit_codes, period_codes, period_values, flag, start, placebo, alpha):
+def _placebo_table(
+    y: np.ndarray,
+    unit_codes: np.ndarray,
+    period_codes: np.ndarray,
+    period_values: np.ndarray,
+    flag: np.ndarray,
+    start: object,
+    placebo: object,
+    alpha: float,
+) -> pd.DataFrame:
     """DiD on the pre-period only, with a fake date (default: the middle pre-period)."""
     before = period_values < start
     n_before = int(before.sum())

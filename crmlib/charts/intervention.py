@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from crmlib.analysis.intervention import EvaluationResult
+
 INTERVAL = "95 % interval"
 
 
@@ -100,8 +102,29 @@ def impact_chart(series: pd.DataFrame, *, intervention: str | pd.Timestamp) -> a
     return alt.vconcat(top, point, cumulative).resolve_scale(x="shared")
 
 
-def evaluation_chart(result, *, intervention: str | pd.Timestamp | None = None, metric=None):
-    """The chart of an :class:`~crmlib.analysis.intervention.EvaluationResult`, by design."""
+def evaluation_chart(
+    result: EvaluationResult,
+    *,
+    intervention: str | pd.Timestamp | None = None,
+    metric: str | None = None,
+) -> alt.TopLevelMixin:
+    """The chart of an evaluation result, by design.
+
+    Parameters
+    ----------
+    result : EvaluationResult
+        Output of ``compare_arms`` (randomised), ``diff_in_diff`` (needs ``details["events"]``)
+        or ``impact`` (needs ``details["series"]``).
+    intervention : str or Timestamp, optional
+        Date marked by a rule in the time-series chart.
+    metric : str, optional
+        Metric shown in the randomised chart (default: as :func:`arm_effects_chart`).
+
+    Returns
+    -------
+    altair chart
+        Arm effects with intervals, the event study, or actual vs. counterfactual panels.
+    """
     if result.design == "randomised":
         return arm_effects_chart(result.table, metric=metric)
     if result.design == "did":

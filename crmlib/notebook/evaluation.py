@@ -280,8 +280,28 @@ def effect_table(result: EvaluationResult) -> pd.DataFrame:
     return result.table[[c for c in SHOWN if c in result.table.columns]]
 
 
-def show_result(result: EvaluationResult, reason: str, *, intervention=None) -> None:
-    """Design and why, the table, the chart and the summary."""
+def show_result(
+    result: EvaluationResult,
+    reason: str,
+    *,
+    intervention: str | pd.Timestamp | None = None,
+) -> None:
+    """Display the design and why, the effect table, the chart and the summary.
+
+    Parameters
+    ----------
+    result : EvaluationResult
+        Output of any design (one or more table rows).
+    reason : str
+        Why the design was chosen (from ``choose_design``).
+    intervention : str or Timestamp, optional
+        Date marked in the time-series chart.
+
+    Returns
+    -------
+    None
+        Shows its output in the notebook.
+    """
     show(notes([f"Design: {reason}"]))
     show_table(effect_table(result), formats=FORMATS)
     show(evaluation_chart(result, intervention=intervention))
