@@ -43,10 +43,11 @@ from crmlib.notebook import setup, show, show_cleaning
 from crmlib.notebook.evaluation import (
     HYPOTHETICAL,
     before_after_inputs,
-    evaluate_before_after,
+    effect_record,
+    effect_records,
     load_experiment,
+    show_before_after,
     show_experiment,
-    show_result,
 )
 from crmlib.record import record
 
@@ -64,7 +65,7 @@ setup(interactive)
 # %%
 frame = load_experiment(experiment)
 ab = show_experiment(frame, arm=arm_column, metrics=metrics, control=control_arm,
-                     covariate=covariate if cuped else "", static=not interactive)  # fmt: skip
+                     covariate=covariate, cuped=cuped, static=not interactive)  # fmt: skip
 if interactive:
     from widgets import ExperimentApp
 
@@ -93,20 +94,13 @@ if interactive:
     display(app)  # noqa: F821
     before_after = app.result
 else:
-    before_after, reason = evaluate_before_after(
-        inputs, intervention=intervention_date, metric=retail_metric, treated=treated_group,
-        pre_weeks=pre_weeks, post_weeks=post_weeks, design=design,
-    )  # fmt: skip
-    show_result(before_after, reason, intervention=intervention_date)
+    before_after = show_before_after(inputs, intervention=intervention_date, metric=retail_metric,
+                                     treated=treated_group, pre_weeks=pre_weeks,
+                                     post_weeks=post_weeks, design=design)  # fmt: skip
 
 # %%
-table = ab.table.set_index(["metric", "group"])
 record("srm_p", float(ab.details["srm"]["p_value"].iloc[0]))
 record("arm_sizes", ab.details["srm"].set_index("arm")["customers"].to_dict())
-record("effects", {f"{m} | {g}": {k: float(table.loc[(m, g), k]) for k in
-                   ("actual", "counterfactual", "abs_effect", "ci_low", "ci_high", "p_value")}
-                   for m, g in table.index})  # fmt: skip
-record("before_after_design", before_after.design if before_after is not None else None)
-record("before_after", before_after.table.iloc[0][["actual", "counterfactual", "abs_effect",
-       "ci_low", "ci_high", "p_value"]].astype(float).to_dict() if before_after is not None
-       else None)  # fmt: skip
+record("effects", effect_records(ab))
+record("before_after_design", getattr(before_after, "design", None))
+record("before_after", effect_record(before_after))

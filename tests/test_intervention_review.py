@@ -190,3 +190,26 @@ def test_public_functions_are_typed_and_the_reviewed_ones_documented():
     for attr in ("parameter_draws", "simulate_paths", "evaluation_chart", "show_result"):
         doc = public[attr].__doc__
         assert "Parameters\n    ----------" in doc and "Returns\n    -------" in doc, attr
+
+
+def test_notebook_sections_are_one_call_each():
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(__file__).parents[1].joinpath("notebooks/evaluation.py").read_text())
+    logic = (ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp, ast.IfExp)
+    assert [type(n).__name__ for n in ast.walk(tree) if isinstance(n, logic)] == []
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)
+              and isinstance(n.func, ast.Name)}  # fmt: skip
+    assert "evaluate_before_after" not in called and "show_before_after" in called
+
+
+def test_effect_records_by_hand():
+    from crmlib.notebook.evaluation import effect_record, effect_records
+
+    frame = pd.DataFrame({"arm": ["c"] * 4 + ["t"] * 4, "y": [1, 2, 3, 4, 3, 4, 5, 6]})
+    records = effect_records(compare_arms(frame, arm="arm", metrics=["y"], control="c"))
+    assert list(records) == ["y | t"]
+    assert (records["y | t"]["actual"], records["y | t"]["counterfactual"]) == (4.5, 2.5)
+    assert records["y | t"]["abs_effect"] == 2.0
+    assert effect_record(None) is None

@@ -258,6 +258,67 @@ def evaluate_before_after(
     return result, reason + f" Controls: weekly {metric} of {', '.join(controls)}." + note
 
 
+def show_before_after(inputs: BeforeAfter, **choices: object) -> EvaluationResult:
+    """Evaluate the before/after example and show it (the static report's section).
+
+    Parameters
+    ----------
+    inputs : BeforeAfter
+        From :func:`before_after_inputs`.
+    **choices
+        ``intervention``, ``metric``, ``treated``, ``pre_weeks``, ``post_weeks``, ``design``,
+        as in :func:`evaluate_before_after`.
+
+    Returns
+    -------
+    EvaluationResult
+        The result shown.
+    """
+    result, reason = evaluate_before_after(inputs, **choices)
+    show_result(result, reason, intervention=choices.get("intervention"))
+    return result
+
+
+RECORDED = ("actual", "counterfactual", "abs_effect", "ci_low", "ci_high", "p_value")
+
+
+def effect_record(result: EvaluationResult | None, row: int = 0) -> dict[str, float] | None:
+    """The headline numbers of one table row, for ``record`` (None without a result).
+
+    Parameters
+    ----------
+    result : EvaluationResult or None
+        Any design's result; None when the app showed an error instead.
+    row : int
+        Table row.
+
+    Returns
+    -------
+    dict of str to float, or None
+        ``actual``, ``counterfactual``, ``abs_effect``, ``ci_low``, ``ci_high``, ``p_value``.
+    """
+    if result is None:
+        return None
+    return {k: float(v) for k, v in result.table.iloc[row][list(RECORDED)].items()}
+
+
+def effect_records(result: EvaluationResult) -> dict[str, dict[str, float]]:
+    """:func:`effect_record` of every row, keyed ``"metric | group"``.
+
+    Parameters
+    ----------
+    result : EvaluationResult
+        E.g. the randomised comparison (one row per metric and arm).
+
+    Returns
+    -------
+    dict of str to dict
+        One entry per table row.
+    """
+    keys = result.table["metric"].astype(str) + " | " + result.table["group"].astype(str)
+    return {key: effect_record(result, i) for i, key in enumerate(keys)}
+
+
 def summary_html(result: EvaluationResult, element_id: str = "crm-summary") -> str:
     """The prose summary as escaped paragraphs, warnings in a red box."""
     warn = "".join(f"<div class='crm-error'>{html.escape(w)}</div>" for w in result.warnings)
@@ -309,14 +370,16 @@ def show_result(
 
 
 def show_experiment(frame: pd.DataFrame, *, arm: str, metrics: list[str], control: str,
-                    covariate: str, design: str = "auto", static: bool = True,
-                    ) -> EvaluationResult:  # fmt: skip
+                    covariate: str, cuped: bool = True, design: str = "auto",
+                    static: bool = True) -> EvaluationResult:  # fmt: skip
     """Choose the design, compare the arms and show the SRM check; with ``static`` also the
-    table, chart and summary (the app shows those otherwise)."""
+    table, chart and summary (the app shows those otherwise). ``covariate`` is used for CUPED
+    only when ``cuped`` is true."""
     chosen, reason = choose_design(frame, assignment=arm, design=design)
     if chosen != "randomised":
         raise CrmInputError(f"The experiment table fits the randomised design, not {chosen!r}.")
-    result = compare_arms(frame, arm=arm, metrics=metrics, control=control, covariate=covariate)
+    result = compare_arms(frame, arm=arm, metrics=metrics, control=control,
+                          covariate=covariate if cuped else "")  # fmt: skip
     if static:
         show_result(result, reason)
     else:
@@ -329,10 +392,13 @@ def show_experiment(frame: pd.DataFrame, *, arm: str, metrics: list[str], contro
 __all__ = [
     "BeforeAfter",
     "before_after_inputs",
+    "effect_record",
+    "effect_records",
     "effect_table",
     "evaluate_before_after",
     "headline_effect",
     "load_experiment",
+    "show_before_after",
     "show_experiment",
     "show_result",
     "summary_html",
