@@ -36,15 +36,16 @@ interactive: bool = True  # widgets for JupyterLab and Voila; reports run with F
 # fmt: on
 
 # %%
-from crmlib.analysis.satisfaction_text import RATING, RECOMMEND
 from crmlib.notebook import setup
 from crmlib.notebook.satisfaction import (
     accuracy_records,
     comment_analysis,
+    driver_score,
     load_feedback,
     show_comments,
     show_drivers,
     show_scores,
+    show_second_corpus,
     show_sentiment_accuracy,
     show_themes,
 )
@@ -88,27 +89,25 @@ show_themes(result, [s for s in segment_columns if s], min_group)
 # cost the most. Example comments are the theme's most negative ones, with personal data removed.
 
 # %%
-score_column = RATING if rating_column else RECOMMEND
-drivers = show_drivers(result, score_column)
-if interactive:
-    from widgets import SatisfactionApp
-
-    app = SatisfactionApp(result, segment=segment_columns[0] if segment_columns else None,
-                          score=score_column)  # fmt: skip
-    display(app)  # noqa: F821
+drivers = show_drivers(result, driver_score(columns))
 
 # %% [markdown]
 # ## Second corpus (Chinese reviews by default)
 
 # %%
-if chinese_source:
-    zh_feedback, zh_notes = load_feedback(chinese_source, dict(comment=chinese_comment_column,
-                                          recommend=chinese_recommend_column))  # fmt: skip
-    zh_scores = show_scores(zh_feedback, [], min_group)
-    zh_result = comment_analysis(zh_feedback, chinese_source, params)
-    show_comments(zh_result, zh_notes)
-    show_themes(zh_result, [])
-    zh_drivers = show_drivers(zh_result, RECOMMEND)
+zh_columns = dict(comment=chinese_comment_column, recommend=chinese_recommend_column)
+zh_result, zh_records = show_second_corpus(chinese_source, zh_columns, params, min_group)
+
+# %% [markdown]
+# ## Explore the comments (app: corpus, segment and score-band filters, topic examples)
+
+# %%
+if interactive:
+    from widgets import SatisfactionApp
+
+    others = {"Chinese reviews": (zh_result, None, driver_score(zh_columns))} if zh_result else {}
+    display(SatisfactionApp(result, segment=next(iter(segment_columns), None),  # noqa: F821
+                            score=driver_score(columns), others=others))  # fmt: skip
 
 # %%
 record("sentiment_metrics", accuracy_records(accuracy))
@@ -120,7 +119,5 @@ record("n_topics", len(result.topics))
 record("topics", result.topics["topic"].tolist())
 record("coverage", result.coverage)
 record("top_driver", str(drivers["category"]["theme"].iloc[0]))
-if chinese_source:
-    record("zh_comments", len(zh_result.comments))
-    record("zh_coverage", zh_result.coverage)
-    record("zh_top_driver", str(zh_drivers["category"]["theme"].iloc[0]))
+for name, value in zh_records.items():
+    record(name, value)

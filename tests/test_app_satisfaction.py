@@ -2,14 +2,55 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
+from crmlib.analysis.satisfaction_text import analyse_comments
 from tests.conftest import assert_offline
+from widgets.satisfaction_app import SatisfactionApp
 
-pytestmark = pytest.mark.browser
 EXAMPLES = "#crm-topic-examples"
 
 
+def _two_corpora():
+    en = pd.DataFrame({
+        "comment": [f"Delivery late, courier slow {i}" for i in range(8)]
+        + [f"Lovely soft fabric, great quality {i}" for i in range(8)],
+        "rating": [1.0] * 8 + [5.0] * 8,
+        "channel": ["app", "web"] * 8,
+    })  # fmt: skip
+    zh = pd.DataFrame({
+        "comment": [f"送餐太慢了，等了两个小时，饭都凉了 第{i}单" for i in range(6)]
+        + [f"味道不错，包装很好，分量很足 第{i}次" for i in range(6)],
+        "recommend": [0.0] * 6 + [1.0] * 6,
+    })  # fmt: skip
+    return analyse_comments(en, n_topics=2, min_df=2), analyse_comments(zh, n_topics=2, min_df=2)
+
+
+def test_corpus_switch_shows_the_other_corpus_and_back():
+    en, zh = _two_corpora()
+    app = SatisfactionApp(en, segment="channel", score="rating",
+                          others={"Chinese reviews": (zh, None, "recommend")})  # fmt: skip
+    assert app.corpus.options == ("English reviews", "Chinese reviews")
+    assert app.corpus.layout.display != "none" and ">16<" in app.count.value
+    app.corpus.value = "Chinese reviews"
+    assert ">12<" in app.count.value and "送餐" in app.examples.value + app.drivers.value
+    assert app.seg_picker.disabled and app.band.value == (0.0, 1.0)
+    app.band.value = (0.5, 1.0)  # would recommend only
+    assert ">6<" in app.count.value
+    app.corpus.value = "English reviews"
+    assert ">16<" in app.count.value and app.band.value == (1.0, 5.0)
+    app.seg_picker.value = "web"
+    assert ">8<" in app.count.value
+
+
+def test_single_corpus_hides_the_switch():
+    en, _ = _two_corpora()
+    app = SatisfactionApp(en, segment="channel", score="rating")
+    assert app.corpus.layout.display == "none" and ">16<" in app.count.value
+
+
+@pytest.mark.browser
 def test_choosing_a_topic_changes_the_example_comments(app_page):
     page = app_page("satisfaction")
     page.wait_for_selector(EXAMPLES, timeout=180_000)
@@ -31,6 +72,7 @@ def test_choosing_a_topic_changes_the_example_comments(app_page):
     assert_offline(page)
 
 
+@pytest.mark.browser
 def test_segment_filter_changes_the_selection_count(app_page):
     page = app_page("satisfaction")
     page.wait_for_selector("#crm-satisfaction-count", timeout=180_000)

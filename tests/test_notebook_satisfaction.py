@@ -7,8 +7,10 @@ import pytest
 
 from crmlib.notebook.satisfaction import (
     comment_analysis,
+    driver_score,
     load_feedback,
     show_scores,
+    show_second_corpus,
     show_themes,
 )
 from tests.conftest import run_notebook
@@ -131,3 +133,21 @@ def test_keywords_per_segment_hide_a_single_comment_group(tmp_path, monkeypatch)
     _, page = _shown(show_themes, result, ["ch"], 5)
     assert ">app<" in page and ">Other (small groups)<" in page
     assert ">vip<" not in page  # one comment: merged, its keywords hidden
+
+
+def test_driver_score_prefers_rating_then_nps_then_recommend():
+    assert driver_score({"rating": "Rating", "nps": "x", "recommend": "y"}) == "rating"
+    assert driver_score({"rating": "", "nps": "评分", "recommend": ""}) == "nps"
+    assert driver_score({"comment": "c", "recommend": "label"}) == "recommend"
+    assert driver_score({"comment": "c"}) is None
+
+
+def test_second_corpus_helper_shows_and_returns_its_figures(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path / "cache"))
+    assert show_second_corpus("", {}, {}, 5) == (None, {})
+    source = _feedback_file(tmp_path)
+    columns = {"comment": "Title", "rating": "Rating"}
+    (result, figures), page = _shown(show_second_corpus, source, columns, {"n_topics": 2}, 5)
+    assert figures["zh_comments"] == 20 == len(result.comments)
+    assert figures["zh_top_driver"] == "price"  # the ten rating-1 titles are about price
+    assert "CSAT" in page and "What drives low scores" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 import ipywidgets as W
 import pandas as pd
@@ -26,7 +27,7 @@ DRIVER_COLUMNS = ["theme", "comments", "share", "mean_sentiment", "mean_score", 
 
 
 class SatisfactionApp(App):
-    """Interactive view of analysed comments.
+    """Interactive view of analysed comments, with a switch between corpora when given more.
 
     Parameters
     ----------
@@ -38,6 +39,11 @@ class SatisfactionApp(App):
         Score column (e.g. ``"rating"``) for the score-band filter and the driver gaps.
     examples : int
         Example comments shown for the picked topic.
+    name : str
+        Name of this corpus in the corpus switch.
+    others : mapping of str to (CommentAnalysis, segment or None, score or None), optional
+        Further corpora (e.g. ``{"Chinese reviews": (zh_result, None, "recommend")}``); with
+        any, a "corpus" dropdown switches the whole view.
     """
 
     def __init__(
@@ -47,21 +53,16 @@ class SatisfactionApp(App):
         segment: str | None = None,
         score: str | None = None,
         examples: int = 5,
+        name: str = "English reviews",
+        others: Mapping[str, tuple[CommentAnalysis, str | None, str | None]] | None = None,
     ):
         enable_offline_charts()
-        self.result, self.n_examples = result, examples
-        c = result.comments
-        self.segment = segment if segment in c.columns else None
-        self.score = score if score in c.columns and c[score].notna().any() else None
-        levels = sorted(c[self.segment].astype(str).unique()) if self.segment else []
-        self.seg_picker = W.Dropdown(options=[ALL, *levels], description=segment or "segment",
-                                     disabled=not levels)  # fmt: skip
-        low, high = (c[self.score].min(), c[self.score].max()) if self.score else (0, 1)
-        self.band = W.FloatRangeSlider(
-            value=(low, high), min=low, max=high, step=1.0 if high - low >= 2 else 0.1,
-            description=f"{score or 'score'} band", continuous_update=False,
-            disabled=self.score is None,
-        )  # fmt: skip
+        self.n_examples = examples
+        self.views = {name: (result, segment, score), **(others or {})}
+        self.corpus = W.Dropdown(options=list(self.views), value=name, description="corpus",
+                                 layout=W.Layout(display="" if others else "none"))  # fmt: skip
+        self.seg_picker = W.Dropdown(description="segment")
+        self.band = W.FloatRangeSlider(description="score band", continuous_update=False)
         self.topic = W.Dropdown(description="topic", layout=W.Layout(width="520px"))
         self.count, self.examples, self.drivers, self.status = (
             W.HTML(),
@@ -70,12 +71,44 @@ class SatisfactionApp(App):
             W.HTML(),
         )
         self.histogram = live_chart()
-        self.seg_picker.observe(lambda _c: self.refresh(), names="value")
-        self.band.observe(lambda _c: self.refresh(), names="value")
+        self._switching = False
+        self.use(name)
+        self.corpus.observe(lambda c: self.use(c["new"]), names="value")
+        self.seg_picker.observe(lambda _c: self._changed(), names="value")
+        self.band.observe(lambda _c: self._changed(), names="value")
         self.topic.observe(lambda _c: self.draw_examples(), names="value")
-        self.widget = W.VBox([W.HBox([self.seg_picker, self.band]), self.count, self.status,
-                              self.histogram, self.topic, self.examples, self.drivers])  # fmt: skip
+        self.widget = W.VBox([self.corpus, W.HBox([self.seg_picker, self.band]), self.count,
+                              self.status, self.histogram, self.topic, self.examples,
+                              self.drivers])  # fmt: skip
+
+    def use(self, name: str) -> None:
+        """Show the corpus ``name``: reset the segment and score-band filters, then redraw."""
+        result, segment, score = self.views[name]
+        self.result, c = result, result.comments
+        self.segment = segment if segment in c.columns else None
+        self.score = score if score in c.columns and c[score].notna().any() else None
+        levels = sorted(c[self.segment].astype(str).unique()) if self.segment else []
+        low, high = (
+            (float(c[self.score].min()), float(c[self.score].max())) if self.score else (0, 1)
+        )
+        self._switching = True
+        try:
+            self.seg_picker.options, self.seg_picker.value = [ALL, *levels], ALL
+            self.seg_picker.description = self.segment or "segment"
+            self.seg_picker.disabled = not levels
+            self.band.min, self.band.max = min(low, self.band.min), max(high, self.band.max)
+            self.band.value = (low, high)
+            self.band.min, self.band.max = low, high
+            self.band.step = 1.0 if high - low >= 2 else 0.1
+            self.band.description = f"{self.score or 'score'} band"
+            self.band.disabled = self.score is None
+        finally:
+            self._switching = False
         self.refresh()
+
+    def _changed(self) -> None:
+        if not self._switching:
+            self.refresh()
 
     def selection(self) -> pd.DataFrame:
         """Comments passing the segment and score-band filters."""

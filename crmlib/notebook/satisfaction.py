@@ -59,6 +59,47 @@ def load_feedback(source: str, columns: dict[str, Any]) -> tuple[pd.DataFrame, l
     return frame, [note, *messages] if note else messages
 
 
+def driver_score(columns: dict[str, Any]) -> str | None:
+    """Canonical score column the drivers are measured on: the rating if one was mapped,
+    else the NPS answer, else would-recommend; None (sentiment) when no score was mapped.
+
+    Examples
+    --------
+    >>> driver_score({"rating": "", "nps": "score", "recommend": "rec"})
+    'nps'
+    """
+    for role in (RATING, NPS_SCORE, RECOMMEND):
+        if columns.get(role):
+            return role
+    return None
+
+
+def show_second_corpus(
+    source: str, columns: dict[str, Any], params: dict[str, Any], k: int
+) -> tuple[CommentAnalysis | None, dict[str, Any]]:
+    """Scores, comments, themes and drivers of a second feedback file (e.g. Chinese reviews).
+
+    Returns
+    -------
+    (CommentAnalysis or None, dict)
+        The comment analysis (for the app) and the key figures for the record
+        (``zh_comments, zh_coverage, zh_top_driver``); ``(None, {})`` when ``source`` is empty.
+    """
+    if not source:
+        return None, {}
+    feedback, feedback_notes = load_feedback(source, columns)
+    show_scores(feedback, [], k)
+    result = comment_analysis(feedback, source, params, columns)
+    show_comments(result, feedback_notes)
+    show_themes(result, [], k)
+    drivers = show_drivers(result, driver_score(columns))
+    return result, {
+        "zh_comments": len(result.comments),
+        "zh_coverage": result.coverage,
+        "zh_top_driver": str(drivers["category"]["theme"].iloc[0]),
+    }
+
+
 def _source_key(source: str) -> Any:
     from crmlib.io.readers import resolve_source
 
