@@ -174,6 +174,92 @@ def series_table(
     return wide[[treated, *controls]].rename_axis(columns=None)
 
 
+def default_controls(
+    metrics: pd.DataFrame,
+    treated: str,
+    count: int = 3,
+    *,
+    by: str,
+    metric: str = "revenue",
+    periods: pd.Index | None = None,
+) -> list[str]:
+    """The ``count`` groups with the most revenue, other than the treated one.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Output of :func:`period_metrics` with group column ``by``.
+    metric : str
+        Metric to evaluate. Ratio metrics (aov, retention) are undefined in some periods of
+        small groups, so only groups with the metric defined in every one of ``periods`` (from
+        the treated series' first defined one on) are chosen; all groups when none is.
+    by : str
+        Group column.
+    periods : pandas.Index, optional
+        Periods the model will see (default: all).
+
+    Returns
+    -------
+    list of str
+        At most ``count`` group names, most revenue first.
+    """
+    ranked = metrics.groupby(by)["revenue"].sum().sort_values(ascending=False)
+    candidates = [g for g in ranked.index if g != treated]
+    wide = metrics.pivot(index="period", columns=by, values=metric)
+    if periods is not None:
+        wide = wide[wide.index.isin(periods)]
+    if treated in wide and wide[treated].notna().any():
+        wide = wide.loc[wide[treated].first_valid_index() :]
+    complete = [g for g in candidates if wide[g].notna().all()]
+    return (complete or candidates)[:count]
+
+
+def check_in_range(periods: pd.Index, start: pd.Timestamp) -> None:
+    """Raise a :class:`CrmInputError` unless ``start`` is after the first period and no later
+    than the last, naming the data's range."""
+    first, last = periods.min(), periods.max()
+    if not first < start <= last:
+        raise CrmInputError(
+            f"The intervention date {start.date()} is outside the data ({first.date()} to "
+            f"{last.date()}); it must fall after the first week and no later than the last."
+        )
+
+
+def defined_window(
+    series: pd.DataFrame, metric: str, start: pd.Timestamp
+) -> tuple[pd.DataFrame, str]:
+    """Wide series (index = week) without undefined leading weeks, and a note on them.
+
+    Drop the leading periods where a ratio metric is undefined (e.g. retention in the first
+    week: no previous week) and say so; refuse undefined periods inside the window, which the
+    model would otherwise treat as adjacent to their neighbours."""
+    defined = series.notna().all(axis=1)
+    if not defined.any():
+        raise CrmInputError(f"{metric} is undefined in every week of these series.")
+    first = defined.idxmax()
+    trimmed = series.loc[first:]
+    note = ""
+    if first > series.index[0]:
+        dropped = int((series.index < first).sum())
+        note = (f" The first {dropped} week(s) are left out: {metric} is undefined there "
+                "(no orders, or no active customers the week before).")  # fmt: skip
+    gaps = trimmed.index[~trimmed.notna().all(axis=1)]
+    if len(gaps):
+        who = trimmed.columns[trimmed.loc[gaps].isna().any()].tolist()
+        shown = ", ".join(f"{g:%Y-%m-%d}" for g in gaps[:4]) + (" …" if len(gaps) > 4 else "")
+        hint = ""
+        if gaps.max() < start:
+            weeks = int(((start - gaps.max()) / pd.Timedelta(weeks=1)) - 1)
+            hint = f" set pre-period weeks to at most {weeks} (the fit then starts after it),"
+        raise CrmInputError(
+            f"{metric} is undefined in {len(gaps)} week(s) inside the evaluated span ({shown}) "
+            f"for {', '.join(map(str, who))}: no orders, or nobody active the week before. The "
+            f"model needs consecutive weeks:{hint} pick other controls, or use revenue, orders "
+            "or active_customers, which are 0 in such weeks."
+        )
+    return trimmed, note
+
+
 def customer_panel(
     transactions: pd.DataFrame,
     *,
@@ -257,7 +343,10 @@ def satisfaction_metrics(
 
 __all__ = [
     "METRIC_DEFINITIONS",
+    "check_in_range",
     "customer_panel",
+    "default_controls",
+    "defined_window",
     "period_metrics",
     "satisfaction_metrics",
     "series_table",

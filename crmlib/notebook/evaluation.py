@@ -18,7 +18,10 @@ from crmlib.analysis.intervention_ab import compare_arms
 from crmlib.analysis.intervention_did import diff_in_diff
 from crmlib.analysis.intervention_metrics import (
     METRIC_DEFINITIONS,
+    check_in_range,
     customer_panel,
+    default_controls,
+    defined_window,
     period_metrics,
     series_table,
     small_groups,
@@ -79,83 +82,6 @@ def load_experiment(source: str, *, encoding: str = "utf-8") -> pd.DataFrame:
         if numbers.notna().sum() == values.notna().sum():
             frame[column] = numbers
     return frame
-
-
-def default_controls(
-    metrics: pd.DataFrame,
-    treated: str,
-    count: int = 3,
-    *,
-    metric: str = "revenue",
-    periods: pd.Index | None = None,
-) -> list[str]:
-    """The ``count`` groups with the most revenue, other than the treated one.
-
-    Parameters
-    ----------
-    metrics : pandas.DataFrame
-        Output of :func:`~crmlib.analysis.intervention_metrics.period_metrics` by country.
-    metric : str
-        Metric to evaluate; ratio metrics (aov, retention) are undefined in some periods of small
-        groups, so groups with the metric defined in every one of ``periods`` (those from the
-        treated series' first defined one on) come first.
-    periods : pandas.Index, optional
-        Periods the model will see (default: all).
-
-    Returns
-    -------
-    list of str
-        At most ``count`` group names, most revenue first.
-    """
-    ranked = metrics.groupby(COUNTRY)["revenue"].sum().sort_values(ascending=False)
-    candidates = [g for g in ranked.index if g != treated]
-    wide = metrics.pivot(index="period", columns=COUNTRY, values=metric)
-    if periods is not None:
-        wide = wide[wide.index.isin(periods)]
-    if treated in wide and wide[treated].notna().any():
-        wide = wide.loc[wide[treated].first_valid_index() :]
-    complete = [g for g in candidates if wide[g].notna().all()]
-    return (complete or candidates)[:count]
-
-
-def _check_range(periods: pd.Index, start: pd.Timestamp) -> None:
-    first, last = periods.min(), periods.max()
-    if not first < start <= last:
-        raise CrmInputError(
-            f"The intervention date {start.date()} is outside the data ({first.date()} to "
-            f"{last.date()}); it must fall after the first week and no later than the last."
-        )
-
-
-def _defined_window(series: pd.DataFrame, metric: str, start: pd.Timestamp):
-    """Drop the leading periods where a ratio metric is undefined (e.g. retention in the first
-    week: no previous week) and say so; refuse undefined periods inside the window, which the
-    model would otherwise treat as adjacent to their neighbours."""
-    defined = series.notna().all(axis=1)
-    if not defined.any():
-        raise CrmInputError(f"{metric} is undefined in every week of these series.")
-    first = defined.idxmax()
-    trimmed = series.loc[first:]
-    note = ""
-    if first > series.index[0]:
-        dropped = int((series.index < first).sum())
-        note = (f" The first {dropped} week(s) are left out: {metric} is undefined there "
-                "(no orders, or no active customers the week before).")  # fmt: skip
-    gaps = trimmed.index[~trimmed.notna().all(axis=1)]
-    if len(gaps):
-        who = trimmed.columns[trimmed.loc[gaps].isna().any()].tolist()
-        shown = ", ".join(f"{g:%Y-%m-%d}" for g in gaps[:4]) + (" …" if len(gaps) > 4 else "")
-        hint = ""
-        if gaps.max() < start:
-            weeks = int(((start - gaps.max()) / pd.Timedelta(weeks=1)) - 1)
-            hint = f" set pre-period weeks to at most {weeks} (the fit then starts after it),"
-        raise CrmInputError(
-            f"{metric} is undefined in {len(gaps)} week(s) inside the evaluated span ({shown}) "
-            f"for {', '.join(map(str, who))}: no orders, or nobody active the week before. The "
-            f"model needs consecutive weeks:{hint} pick other controls, or use revenue, orders "
-            "or active_customers, which are 0 in such weeks."
-        )
-    return trimmed, note
 
 
 @dataclass
@@ -227,13 +153,14 @@ def evaluate_before_after(
             "larger country."
         )
     start = parse_date(intervention)
-    _check_range(pd.Index(inputs.weeks), start)
+    check_in_range(pd.Index(inputs.weeks), start)
     end = start + pd.Timedelta(weeks=post_weeks) if post_weeks else None
     pre_start = start - pd.Timedelta(weeks=pre_weeks) if pre_weeks else None
     weeks = pd.Index(inputs.weeks)
     window = weeks[(weeks >= (pre_start or weeks[0])) & ((weeks < end) if end else True)]
     if not controls:
-        controls = default_controls(inputs.weekly, treated, metric=metric, periods=window)
+        controls = default_controls(inputs.weekly, treated, by=COUNTRY, metric=metric,
+                                    periods=window)  # fmt: skip
     controls = list(controls)
     series = series_table(
         inputs.weekly, metric=metric, by=COUNTRY, treated=treated, controls=controls
@@ -252,7 +179,7 @@ def evaluate_before_after(
         return result, reason + f" Units: customers; treated: customers in {treated}."
     if chosen != "time_series":
         raise CrmInputError("The before/after example supports the designs time_series and did.")
-    series, note = _defined_window(series[series.index.isin(window)], metric, start)
+    series, note = defined_window(series[series.index.isin(window)], metric, start)
     result = impact(series, outcome=treated, controls=controls,
                     intervention=start, draws=draws, metric=metric)  # fmt: skip
     return result, reason + f" Controls: weekly {metric} of {', '.join(controls)}." + note
