@@ -215,15 +215,7 @@ def _as_period(value, period_values: np.ndarray):
         raise CrmInputError(f"Cannot read the date {value!r}; use YYYY-MM-DD.") from exc
 
 
-def _event_study_table(
-    y: np.ndarray,
-    unit_codes: np.ndarray,
-    period_codes: np.ndarray,
-    period_values: np.ndarray,
-    flag: np.ndarray,
-    start: object,
-    alpha: float,
-) -> tuple[pd.DataFrame, float]:
+def _event_study_table(y, unit_codes, period_codes, period_values, flag, start, alpha):
     """Coefficients of treated × period (reference: last pre-period) and the pre-trend p."""
     n_periods = len(period_values)
     reference = int((period_values < start).sum()) - 1
@@ -250,16 +242,7 @@ def _event_study_table(
     return events, pre_p
 
 
-def _placebo_table(
-    y: np.ndarray,
-    unit_codes: np.ndarray,
-    period_codes: np.ndarray,
-    period_values: np.ndarray,
-    flag: np.ndarray,
-    start: object,
-    placebo: object,
-    alpha: float,
-) -> pd.DataFrame:
+def _placebo_table(y, unit_codes, period_codes, period_values, flag, start, placebo, alpha):
     """DiD on the pre-period only, with a fake date (default: the middle pre-period)."""
     before = period_values < start
     n_before = int(before.sum())
