@@ -248,9 +248,11 @@ def defined_window(
         who = trimmed.columns[trimmed.loc[gaps].isna().any()].tolist()
         shown = ", ".join(f"{g:%Y-%m-%d}" for g in gaps[:4]) + (" …" if len(gaps) > 4 else "")
         hint = ""
-        if gaps.max() < start:
-            weeks = int(((start - gaps.max()) / pd.Timedelta(weeks=1)) - 1)
-            hint = f" set pre-period weeks to at most {weeks} (the fit then starts after it),"
+        before = gaps[gaps < start]
+        if len(before):
+            weeks = int(((start - before.max()) / pd.Timedelta(weeks=1)) - 1)
+            hint = (f" set pre-period weeks to at most {weeks} (the fit then starts after "
+                    f"{before.max():%Y-%m-%d}),")  # fmt: skip
         raise CrmInputError(
             f"{metric} is undefined in {len(gaps)} week(s) inside the evaluated span ({shown}) "
             f"for {', '.join(map(str, who))}: no orders, or nobody active the week before. The "
