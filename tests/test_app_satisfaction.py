@@ -10,6 +10,21 @@ from tests.conftest import assert_offline
 from widgets.satisfaction_app import SatisfactionApp
 
 EXAMPLES = "#crm-topic-examples"
+COUNT = "#crm-satisfaction-count"
+
+
+def _count_after_choosing(page, dropdown: str, **option) -> tuple[str, str]:
+    """Selection count before and after choosing ``option`` in the dropdown named ``dropdown``."""
+    page.wait_for_selector(COUNT, timeout=180_000)
+    before = page.inner_text(COUNT)
+    picker = page.locator(".widget-dropdown", has_text=dropdown).locator("select").first
+    picker.select_option(**option)
+    page.wait_for_function(
+        "([sel, old]) => document.querySelector(sel).innerText !== old",
+        arg=[COUNT, before],
+        timeout=60_000,
+    )
+    return before, page.inner_text(COUNT)
 
 
 def _two_corpora():
@@ -74,35 +89,15 @@ def test_choosing_a_topic_changes_the_example_comments(app_page):
 
 @pytest.mark.browser
 def test_segment_filter_changes_the_selection_count(app_page):
-    page = app_page("satisfaction")
-    page.wait_for_selector("#crm-satisfaction-count", timeout=180_000)
-    before = page.inner_text("#crm-satisfaction-count")
-    picker = page.locator(".widget-dropdown", has_text="Department").locator("select").first
-    picker.select_option(index=1)
-    page.wait_for_function(
-        "old => document.querySelector('#crm-satisfaction-count').innerText !== old",
-        arg=before,
-        timeout=60_000,
-    )
-    assert int(page.inner_text("#crm-satisfaction-count").replace(",", "")) < int(
-        before.replace(",", "")
-    )
+    before, after = _count_after_choosing(app_page("satisfaction"), "Department", index=1)
+    assert int(after.replace(",", "")) < int(before.replace(",", ""))
 
 
 @pytest.mark.browser
 def test_corpus_switch_shows_the_chinese_reviews(app_page):
     page = app_page("satisfaction")
-    page.wait_for_selector("#crm-satisfaction-count", timeout=180_000)
-    before = page.inner_text("#crm-satisfaction-count")
-    picker = page.locator(".widget-dropdown", has_text="corpus").locator("select").first
-    picker.select_option(label="Chinese reviews")
-    page.wait_for_function(
-        "old => document.querySelector('#crm-satisfaction-count').innerText !== old",
-        arg=before,
-        timeout=60_000,
-    )
-    # waimai_10k: 11,987 comments with words (the notebook test's count)
-    assert page.inner_text("#crm-satisfaction-count") == "11,987"
+    _, after = _count_after_choosing(page, "corpus", label="Chinese reviews")
+    assert after == "11,987"  # waimai_10k comments with words (the notebook test's count)
     page.wait_for_function(  # the example comments follow: Chinese text
         "sel => /[\\u4e00-\\u9fff]/.test(document.querySelector(sel).innerText)",
         arg=EXAMPLES,
