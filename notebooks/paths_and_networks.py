@@ -40,6 +40,7 @@ max_customers: int = 200  # most active customers in the customer network
 min_shared: int = 30  # distinct products two customers share to be linked
 relations: str = ""  # optional relation table (columns source, target, weight) for customers
 seed: int = 0  # seed of Louvain, layouts and betweenness samples
+engine: str = "local"  # where pattern mining runs: local or spark (duckdb mines locally)
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
 # fmt: on
 
@@ -47,6 +48,7 @@ interactive: bool = True  # widgets for JupyterLab and Voila; reports run with F
 from crmlib.analysis.sequences import cap_sessions
 from crmlib.io import customer_rows, load_transactions
 from crmlib.notebook import setup
+from crmlib.notebook.engine import show_engine, start_engine
 from crmlib.notebook.paths import (
     analyse_paths,
     customer_network,
@@ -63,6 +65,7 @@ from crmlib.notebook.paths import (
 from crmlib.record import record
 
 setup(interactive)
+timer = start_engine(engine)
 
 # %% [markdown]
 # ## Click-stream: frequent paths, transitions and exits
@@ -72,9 +75,10 @@ seqs = load_clickstream(source, session=session_column, event=event_column, time
 key = source_key(source)
 paths = analyse_paths(
     seqs, key=key, min_support=min_support, max_length=max_length, max_gap=max_gap, depth=depth,
-    cap=cap, funnel_steps=funnel_steps, start=""
+    cap=cap, funnel_steps=funnel_steps, start="", timer=timer,
 )  # fmt: skip
 show_paths(paths, static=not interactive)
+show_engine(timer)
 
 # %% [markdown]
 # ## Paths after a start page
@@ -133,5 +137,7 @@ record(
     "top_patterns", [[list(c), int(n)] for c, n in zip(top["codes"], top["sequences"], strict=True)]
 )
 record("mining_seconds", round(paths.seconds, 2))
+record("engine", timer.engine)
+record("engine_seconds", timer.as_dict())
 record("purchase_patterns", len(bought.patterns))
 record_networks(products, customers)

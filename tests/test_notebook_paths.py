@@ -64,3 +64,53 @@ def test_notebook_leaves_analysis_and_loops_to_helpers():
     assert not loops, f"loops on lines {loops}"
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not modules & {"crmlib.analysis.paths", "crmlib.charts.paths"}
+
+
+def _msnbc_sample(folder: Path, sessions: int) -> Path:
+    """The first ``sessions`` sessions of the shipped MSNBC file, in its own format."""
+    import lzma
+
+    from crmlib.config import EMBEDDED_DATA
+
+    with lzma.open(EMBEDDED_DATA["msnbc"], "rt") as handle:
+        lines = handle.read().splitlines()
+    body = lines.index("% Sequences:") + 2
+    target = folder / "msnbc_sample.seq"
+    target.write_text("\n".join(lines[: body + sessions]) + "\n")
+    return target
+
+
+def test_spark_engine_mines_the_same_patterns(built, tmp_path):
+    """engine='spark': PrefixSpan on Spark gives the local miner's patterns, and the
+    notebook says which engine ran and times the step."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[test]'")
+    from crmlib.analysis.prefixspan import mine_sequences
+    from crmlib.engines.spark import find_java
+    from crmlib.io.events import read_msnbc
+
+    if find_java() is None:
+        pytest.skip("the Spark engine needs Java 17 (.ci/run installs a headless JRE)")
+    sample = _msnbc_sample(tmp_path, 20_000)
+    local = mine_sequences(read_msnbc(sample), min_support=0.01, max_length=4)
+    records, output = run_notebook(
+        built, tmp_path, "paths_and_networks", source=str(sample), max_length=4,
+        engine="spark", purchases="embedded:online_retail_sample",
+    )  # fmt: skip
+    assert records["engine"] == "spark"
+    assert "mine patterns (spark)" in records["engine_seconds"]
+    assert records["sessions"] == 20_000
+    assert records["patterns"] == len(local) > 20
+    top = local.head(4)
+    pairs = zip(top["codes"], top["sequences"], strict=True)
+    assert records["top_patterns"] == [[list(c), int(n)] for c, n in pairs]
+    assert "Engine: <b>spark</b>" in output.read_text(encoding="utf-8")
+
+
+def test_spark_engine_refuses_a_gap_limit(built, tmp_path):
+    import papermill as pm
+
+    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[test]'")
+    sample = _msnbc_sample(tmp_path, 500)
+    with pytest.raises(pm.PapermillExecutionError, match="no gap limit"):
+        run_notebook(built, tmp_path, "paths_and_networks", source=str(sample), max_gap=2,
+                     engine="spark")  # fmt: skip

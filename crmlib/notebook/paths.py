@@ -48,6 +48,7 @@ from crmlib.charts.paths import (
     patterns_chart,
     transition_heatmap,
 )
+from crmlib.engines import EngineError, StepTimer
 from crmlib.errors import CrmInputError
 from crmlib.io import read_table, resolve_source
 from crmlib.io.events import Sequences, read_msnbc, sequences_from_events
@@ -110,20 +111,50 @@ class PathView:
 
 
 def mine_patterns(
-    seqs: Sequences, key: str, *, min_support: float, max_length: int, max_gap: int = 0
+    seqs: Sequences,
+    key: str,
+    *,
+    min_support: float,
+    max_length: int,
+    max_gap: int = 0,
+    timer: StepTimer | None = None,
 ) -> tuple[pd.DataFrame, float]:
     """Cached :func:`mine_sequences` (``key`` identifies the data); returns the patterns and
-    the seconds the mining took (the stored time when loaded from the cache)."""
+    the seconds the mining took (the stored time when loaded from the cache). With a Spark
+    ``timer`` the patterns come from Spark's PrefixSpan (same table), timed as a step.
+
+    Raises
+    ------
+    EngineError
+        ``max_gap`` with the Spark engine (PrefixSpan has no gap constraint).
+    """
+    spark = timer is not None and timer.engine == "spark"
+    if spark and max_gap:
+        raise EngineError(
+            f"engine='spark' mines with Spark's PrefixSpan, which has no gap limit; "
+            f"max_gap={max_gap} is not supported there. Set max_gap=0 or use engine='local'."
+        )
 
     def compute() -> tuple[pd.DataFrame, float]:
         started = time.perf_counter()
-        found = mine_sequences(
-            seqs, min_support=min_support, max_length=max_length, max_gap=max_gap or None
-        )
+        if spark:
+            from crmlib.engines.spark import mine_sequences_spark, spark_session
+
+            session = spark_session(timer.config)
+            found = mine_sequences_spark(
+                session, seqs, min_support=min_support, max_length=max_length
+            )
+        else:
+            found = mine_sequences(
+                seqs, min_support=min_support, max_length=max_length, max_gap=max_gap or None
+            )
         return found, time.perf_counter() - started
 
-    params = fingerprint(key, min_support, max_length, max_gap)
-    return cached("sequence_patterns", params, compute)
+    params = fingerprint(key, min_support, max_length, max_gap, *(["spark"] if spark else []))
+    if timer is None:
+        return cached("sequence_patterns", params, compute)
+    with timer.step(f"mine patterns ({'spark' if spark else 'local'})"):
+        return cached("sequence_patterns", params, compute)
 
 
 def analyse_paths(
@@ -140,13 +171,15 @@ def analyse_paths(
     top_pages: int = 6,
     min_sessions: int = 1,
     unit: str = "sessions",
+    timer: StepTimer | None = None,
 ) -> PathView:
     """Patterns (on every event), rules, transitions, exits, path tree and flow (on sessions
     cut to ``cap`` events), top paths and an optional funnel. Path prefixes and complete
     paths followed by fewer than ``min_sessions`` sequences (``unit``, e.g. "customers")
-    are left out, with a note saying how many."""
+    are left out, with a note saying how many. ``timer`` (from
+    :func:`crmlib.notebook.engine.start_engine`) picks the pattern miner and times it."""
     patterns, seconds = mine_patterns(
-        seqs, key, min_support=min_support, max_length=max_length, max_gap=max_gap
+        seqs, key, min_support=min_support, max_length=max_length, max_gap=max_gap, timer=timer
     )
     steps = list(funnel_steps or [])
 
