@@ -3,8 +3,9 @@
 DuckDB streams the files and spills to disk past its memory limit, so only results enter
 pandas: the RFM table (one row per customer), the per-segment table, and the baskets as a
 sparse basket × item matrix of the items frequent enough to matter (two int32 codes per
-basket line, never the order lines themselves). The input is clean canonical transactions
-(:func:`write_canonical` writes them from any source the data layer reads).
+basket line, never the order lines themselves). The input is clean canonical transactions:
+:func:`clean_duckdb` writes them from a raw CSV/Parquet file with the data layer's cleaning
+rules in SQL, :func:`write_canonical` from any source the data layer reads.
 """
 
 from __future__ import annotations
@@ -180,3 +181,61 @@ def baskets_duckdb(
     )
     matrix.sort_indices()
     return Baskets(matrix, pd.Index(labels, dtype="str"), pd.RangeIndex(int(n)))
+
+
+def raw_sql(source: str | Path) -> str:
+    """A DuckDB table function reading a *raw* Parquet/CSV file or folder (CSV as text,
+    blank fields as NULL, as the data layer reads them)."""
+    text = source_sql(source)
+    return text.replace("header = true)", "header = true, all_varchar = true)")
+
+
+def clean_duckdb(
+    source: str | Path,
+    target: str | Path | None = None,
+    *,
+    columns: dict | None = None,
+    cancellation_prefix: str | None = "C",
+    config: EngineConfig | None = None,
+):
+    """Read a raw transaction file and clean it in DuckDB with the data layer's rules.
+
+    Parameters
+    ----------
+    source : str or path
+        Raw CSV/Parquet file or folder, or ``embedded:<name>``; columns are mapped as
+        :func:`crmlib.io.map_columns` maps them (``columns`` overrides).
+    target : path, optional
+        Parquet file to write the kept rows to (canonical columns, file order).
+
+    Returns
+    -------
+    tuple of (CleaningReport, pathlib.Path or None)
+        Counts per reason equal to :func:`crmlib.io.load_transactions`' report, and the
+        written Parquet file.
+    """
+    from crmlib.engines.cleaning_sql import ROW, clean_sql, counts_sql, kept_sql, report_from_counts
+    from crmlib.io import resolve_source
+
+    path = resolve_source(source) if str(source).startswith("embedded:") else Path(source)
+    con = connect(config)
+    try:
+        con.execute("SET preserve_insertion_order = true")  # row numbers follow the file
+        con.execute(
+            f"CREATE TEMP TABLE raw AS SELECT *, ROW_NUMBER() OVER () AS {ROW} FROM {raw_sql(path)}"
+        )
+        names = con.sql("SELECT * FROM raw LIMIT 0").columns
+        query = clean_sql("raw", names, "duckdb", columns=columns,
+                          cancellation_prefix=cancellation_prefix)  # fmt: skip
+        con.execute(f"CREATE TEMP TABLE flagged AS {query}")
+        con.execute("DROP TABLE raw")
+        names = con.sql("SELECT * FROM flagged LIMIT 0").columns
+        row = con.sql(counts_sql("flagged", names)).df().iloc[0].to_dict()
+        if target is not None:
+            target = Path(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            out = str(target).replace("'", "''")
+            con.execute(f"COPY ({kept_sql('flagged')} ORDER BY {ROW}) TO '{out}' (FORMAT parquet)")
+    finally:
+        con.close()
+    return report_from_counts(row), target

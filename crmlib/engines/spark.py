@@ -335,3 +335,38 @@ def segments_spark(spark, lines, *, observation_date=None, rules=None, k: int = 
     spark.sql(scores_sql("crm_rfm")).createOrReplaceTempView("crm_scored")
     totals = spark.sql(segment_totals_sql("crm_scored", rules)).toPandas()
     return summary_from_totals(totals, rules, k=k)
+
+
+def clean_spark(spark, source: str | Path, *, columns=None, cancellation_prefix: str | None = "C"):
+    """Read a raw transaction file and clean it in Spark SQL with the data layer's rules.
+
+    Parameters
+    ----------
+    source : str or path
+        Raw CSV (read as text) or Parquet file or folder, or ``embedded:<name>``.
+
+    Returns
+    -------
+    tuple of (pyspark.sql.DataFrame, CleaningReport)
+        Kept rows (canonical columns, cached) and the counts per reason.
+    """
+    from pyspark.sql import functions as F
+
+    from crmlib.engines.cleaning_sql import ROW, clean_sql, counts_sql, kept_sql, report_from_counts
+    from crmlib.io import resolve_source
+
+    path = resolve_source(source) if str(source).startswith("embedded:") else Path(source)
+    if not path.exists():
+        raise EngineError(f"Spark engine: {path} does not exist; give a Parquet or CSV path.")
+    parquet = path.suffix == ".parquet" or (path.is_dir() and any(path.rglob("*.parquet")))
+    reader = spark.read
+    raw = reader.parquet(str(path)) if parquet else reader.csv(str(path), header=True)
+    # file order: ids grow with the partition and the position in it
+    raw.withColumn(ROW, F.monotonically_increasing_id()).createOrReplaceTempView("crm_raw")
+    sql = clean_sql("crm_raw", raw.columns, "spark", columns=columns,
+                    cancellation_prefix=cancellation_prefix)  # fmt: skip
+    flagged = spark.sql(sql).cache()
+    flagged.createOrReplaceTempView("crm_flagged")
+    totals = spark.sql(counts_sql("crm_flagged", flagged.columns)).collect()[0].asDict()
+    report = report_from_counts(totals)
+    return spark.sql(kept_sql("crm_flagged")), report
