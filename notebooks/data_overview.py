@@ -25,22 +25,27 @@ end: str = ""  # last day shown, e.g. 2011-06-30 (empty: to the last order)
 country: str = ""  # one country to show (empty: all countries)
 top_n: int = 10  # number of top products
 min_group: int = 5  # smallest customer group shown on its own (privacy)
+engine: str = "local"  # local; duckdb or spark also clean the raw file in SQL as a cross-check
 interactive: bool = True  # widgets for JupyterLab and Voila; reports run with False
 
 # %%
 from crmlib.analysis import build_overview
 from crmlib.io import load_transactions
 from crmlib.notebook import setup, show_cleaning, show_overview
+from crmlib.notebook.engine import engine_cleaning, show_engine, start_engine
 from crmlib.record import record
 
 setup(interactive)
+timer = start_engine(engine)
 
 # %% [markdown]
 # ## Data and cleaning
 
 # %%
-loaded = load_transactions(source, sql=sql or None, columns=columns)
+with timer.step("read and clean (local)"):
+    loaded = load_transactions(source, sql=sql or None, columns=columns)
 show_cleaning(loaded.report)
+engine_check = engine_cleaning(source, loaded.report, timer, sql=sql, columns=columns)
 
 # %% [markdown]
 # ## Overview
@@ -58,6 +63,7 @@ else:
         k=min_group, monthly_by_country=True,
     )  # fmt: skip
     show_overview(overview)
+show_engine(timer)
 
 # %%
 record("rows_in", loaded.report.rows_in)
@@ -65,3 +71,6 @@ record("rows_out", loaded.report.rows_out)
 record("cleaning", {r: loaded.report.count(r) for r in loaded.report.table["reason"]})
 record("overview_rows", overview["rows"])
 record("headline", overview.get("headline"))
+record("engine", timer.engine)
+record("engine_seconds", timer.as_dict())
+record("engine_cleaning", engine_check)

@@ -125,3 +125,30 @@ def test_spark_cleans_the_raw_file_like_the_data_layer(spark, source):
     local = load_transactions(source)
     _same_report(report, local.report)
     _same_rfm(rfm_spark(spark, kept), rfm_table(customer_rows(local.data)))
+
+
+@pytest.mark.notebook
+def test_data_overview_says_the_engine_cleaned_alike(built, tmp_path):
+    from tests.conftest import run_notebook
+
+    records, output = run_notebook(
+        built, tmp_path, "data_overview", source="embedded:online_retail_sample", engine="duckdb"
+    )
+    assert records["engine"] == "duckdb"
+    check = records["engine_cleaning"]
+    assert check["same"] is True and check["rows_out"] == records["rows_out"] == 20_825
+    assert check["counts"] == records["cleaning"]
+    assert "read and clean (duckdb SQL)" in records["engine_seconds"]
+    text = output.read_text(encoding="utf-8")
+    assert "duckdb cleaned the raw file in SQL: 20,825 of 21,570 rows kept" in text
+    assert "Engine: <b>duckdb</b>" in text
+
+
+def test_spark_rfm_helper_starts_from_the_raw_file(spark):
+    from crmlib.notebook.engine import engine_rfm, start_engine
+
+    timer = start_engine("spark", master="local[2]", conf={})
+    got = engine_rfm("embedded:online_retail_sample", timer)
+    local = rfm_table(customer_rows(load_transactions("embedded:online_retail_sample").data))
+    _same_rfm(got, local)
+    assert [s for s, _ in timer.steps] == ["read and clean (spark SQL)", "RFM table (spark)"]

@@ -2,9 +2,11 @@
 note saying which engine ran and how long each heavy step took.
 
 With ``engine="local"`` nothing here imports DuckDB's engine module or Spark. With ``duckdb``
-or ``spark`` a transaction source is first read and cleaned by the data layer once and kept
-as clean canonical Parquet in the cache folder (a Parquet file or folder given as source is
-read as it is: it must hold clean canonical columns).
+or ``spark`` a raw CSV transaction source is read and cleaned by the engine itself, in SQL
+with the data layer's rules (:mod:`crmlib.engines.cleaning_sql`; same rows and counts), and
+DuckDB keeps the result as clean canonical Parquet in the cache folder. Other sources (Excel,
+DuckDB files) are cleaned by the data layer once; a Parquet file or folder given as source is
+read as it is: it must hold clean canonical columns.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from crmlib.charts import notes
 from crmlib.config import cache_dir
 from crmlib.engines import EngineError, StepTimer, engine_config
 from crmlib.io import resolve_source
+from crmlib.io.cleaning import CleaningReport
 from crmlib.notebook import show
 
 SPARK_UNSUPPORTED = ("exclude", "antecedent_only", "consequent_only")
@@ -40,18 +43,65 @@ def start_engine(engine: str = "local", **settings: Any) -> StepTimer:
     return StepTimer(config.name, config.detail, config=config)
 
 
+def _raw_csv(source: str) -> bool:
+    """True when ``source`` is a CSV file the engines clean themselves."""
+    name = resolve_source(source).name.lower()
+    return name.endswith((".csv", ".csv.gz"))
+
+
 def canonical_parquet(source: str) -> Path:
     """Clean canonical Parquet of ``source``: the source itself when it is Parquet, else
-    written once from the data layer's cleaning into the cache folder."""
+    written once into the cache folder, by DuckDB's SQL cleaning for CSV files and by the
+    data layer for other formats."""
     path = Path(str(source)) if not str(source).startswith("embedded:") else None
     if path is not None and (path.suffix == ".parquet" or path.is_dir()):
         return path
-    from crmlib.engines.duckdb_engine import write_canonical
+    from crmlib.engines.duckdb_engine import clean_duckdb, write_canonical
 
-    key = fingerprint("canonical", file_fingerprint(resolve_source(source)))
+    key = fingerprint("canonical-sql", file_fingerprint(resolve_source(source)))
     folder = cache_dir() / "canonical" / key
     target = folder / "part-0.parquet"
-    return target if target.exists() else write_canonical(source, folder)
+    if target.exists():
+        return target
+    if _raw_csv(source):
+        return clean_duckdb(source, target)[1]
+    return write_canonical(source, folder)
+
+
+def engine_cleaning(
+    source: str, local: CleaningReport, timer: StepTimer, *, sql: str = "", columns=None
+) -> dict | None:
+    """Clean the raw file again on the engine, in SQL, and show whether its counts per
+    reason equal the data layer's ``local`` report (None for the local engine, a SQL query
+    or a source that is not CSV: nothing to compare).
+
+    Returns
+    -------
+    dict or None
+        ``rows_out`` and ``counts`` (rows per reason) of the engine, and ``same`` (bool).
+    """
+    if timer.engine == "local" or sql or not _raw_csv(source):
+        return None
+    with timer.step(f"read and clean ({timer.engine} SQL)"):
+        if timer.engine == "duckdb":
+            from crmlib.engines.duckdb_engine import clean_duckdb
+
+            report = clean_duckdb(source, columns=columns or None, config=timer.config)[0]
+        else:
+            from crmlib.engines import spark as S
+
+            session = S.spark_session(timer.config)
+            report = S.clean_spark(session, resolve_source(source), columns=columns or None)[1]
+    mine, theirs = report.to_frame(), local.to_frame()
+    same = mine[["reason", "rows"]].equals(theirs[["reason", "rows"]])
+    verdict = ("the same rows kept and the same count for every reason as the data layer"
+               if same else "counts DIFFERENT from the data layer's (table below)")  # fmt: skip
+    show(notes([f"{timer.engine} cleaned the raw file in SQL: {report.rows_out:,} of "
+                f"{report.rows_in:,} rows kept; {verdict}."]))  # fmt: skip
+    if not same:
+        show(report)
+    counts = {r: report.count(r) for r in report.table["reason"]}
+    return {"rows_out": report.rows_out, "counts": counts, "same": bool(same)}
 
 
 def engine_rfm(source: str, timer: StepTimer, *, observation_date: str = "") -> pd.DataFrame | None:
@@ -59,6 +109,14 @@ def engine_rfm(source: str, timer: StepTimer, *, observation_date: str = "") -> 
     the rest of the segmentation)."""
     if timer.engine == "local":
         return None
+    if timer.engine == "spark" and _raw_csv(source):
+        from crmlib.engines import spark as S
+
+        session = S.spark_session(timer.config)
+        with timer.step("read and clean (spark SQL)"):
+            lines = S.clean_spark(session, resolve_source(source))[0]
+        with timer.step("RFM table (spark)"):
+            return S.rfm_spark(session, lines, observation_date=observation_date or None)
     with timer.step("clean canonical Parquet"):
         parquet = canonical_parquet(source)
     with timer.step(f"RFM table ({timer.engine})"):
