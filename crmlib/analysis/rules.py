@@ -224,6 +224,44 @@ def _redundant(antecedents: list[tuple], consequents: list[tuple], conf: np.ndar
     return flags
 
 
+def rank_rules(
+    rules: pd.DataFrame,
+    antecedents: Sequence,
+    consequents: Sequence,
+    *,
+    correction: str = "holm",
+    alpha: float = 0.05,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Flag redundant rules, adjust the Fisher p-values, sort by lift; count each stage.
+
+    Parameters
+    ----------
+    rules : pandas.DataFrame, shape (rules, >= 3)
+        Needs ``confidence``, ``fisher_p``, ``lift`` and ``count``; changed in place.
+    antecedents, consequents : sequences of hashable tuples, length rules
+        The sides of each rule, in the row order of ``rules`` (item codes or names).
+    correction, alpha : str, float
+        Multiple-testing correction (:func:`adjust_p`) and significance level.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        The rules with ``redundant``, ``p_adjusted`` and ``significant`` added, strongest
+        first; and the funnel ``{"mined", "non_redundant", "significant"}``.
+    """
+    rules["redundant"] = _redundant(antecedents, consequents, rules["confidence"].to_numpy())
+    rules["p_adjusted"] = adjust_p(rules["fisher_p"].to_numpy(), correction)
+    rules["significant"] = rules["p_adjusted"] < alpha
+    rules = rules.sort_values(["lift", "confidence", "count"], ascending=False, kind="stable")
+    rules = rules.reset_index(drop=True)
+    funnel = {
+        "mined": len(rules),
+        "non_redundant": int((~rules["redundant"]).sum()),
+        "significant": int((~rules["redundant"] & rules["significant"]).sum()),
+    }
+    return rules, funnel
+
+
 def mine_rules(
     baskets: Baskets,
     *,
@@ -366,19 +404,10 @@ def mine_rules(
     rules = pd.concat([rules, table], axis=1)[keep].reset_index(drop=True)
     codes_a = [a for a, k in zip(ante, keep, strict=True) if k]
     codes_c = [c for c, k in zip(cons, keep, strict=True) if k]
-    rules["redundant"] = _redundant(codes_a, codes_c, rules["confidence"].to_numpy())
-    rules["p_adjusted"] = adjust_p(rules["fisher_p"].to_numpy(), correction)
-    rules["significant"] = rules["p_adjusted"] < alpha
-    rules = rules.sort_values(["lift", "confidence", "count"], ascending=False, kind="stable")
-    rules = rules.reset_index(drop=True)
+    rules, funnel = rank_rules(rules, codes_a, codes_c, correction=correction, alpha=alpha)
     timings["rules"] = time.perf_counter() - t1
     if rules.empty:
         notes.append(_why_no_rules(matrix, min_count, n, multi, best_conf, min_confidence))
-    funnel = {
-        "mined": len(rules),
-        "non_redundant": int((~rules["redundant"]).sum()),
-        "significant": int((~rules["redundant"] & rules["significant"]).sum()),
-    }
     return RuleSet(
         rules=rules,
         n_baskets=n,

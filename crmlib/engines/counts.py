@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from crmlib.analysis.rules import RuleSet, _redundant, adjust_p, measures
+from crmlib.analysis.rules import RuleSet, measures, rank_rules
 
 
 def rules_from_counts(
@@ -88,18 +88,10 @@ def rules_from_counts(
         }
     )  # fmt: skip
     rules = pd.concat([rules, table], axis=1)[keep].reset_index(drop=True)
-    rules["redundant"] = _redundant(
-        list(rules["antecedent"]), list(rules["consequent"]), rules["confidence"].to_numpy()
-    )
-    rules["p_adjusted"] = adjust_p(rules["fisher_p"].to_numpy(), correction)
-    rules["significant"] = rules["p_adjusted"] < alpha
-    rules = rules.sort_values(["lift", "confidence", "count"], ascending=False, kind="stable")
-    rules = rules.reset_index(drop=True)
-    funnel = {
-        "mined": len(rules),
-        "non_redundant": int((~rules["redundant"]).sum()),
-        "significant": int((~rules["redundant"] & rules["significant"]).sum()),
-    }
+    rules, funnel = rank_rules(
+        rules, list(rules["antecedent"]), list(rules["consequent"]),
+        correction=correction, alpha=alpha,
+    )  # fmt: skip
     return RuleSet(
         rules=rules,
         n_baskets=n_baskets,
