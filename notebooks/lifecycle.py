@@ -18,6 +18,7 @@
 # %% tags=["parameters"]
 # fmt: off
 source: str = "embedded:online_retail"  # transactions file or embedded:<name>
+engine: str = "local"  # where the per-order table is computed: local, duckdb or spark
 period: str = "M"  # period of stages and cohorts: M (month) or Q (quarter)
 stage_rules: dict = {}  # overrides of the stage rules, e.g. churn_days or at_risk_multiple
 alert_threshold: float = 2.0  # alert when the gap exceeds this multiple of the usual gap
@@ -33,9 +34,10 @@ interactive: bool = True  # widgets for JupyterLab and Voila; reports run with F
 
 # %%
 from crmlib.config import PROJECT_ROOT
-from crmlib.io import customer_rows, load_transactions
-from crmlib.notebook import setup, show_cleaning
+from crmlib.notebook import setup
+from crmlib.notebook.engine import show_engine, start_engine
 from crmlib.notebook.lifecycle import (
+    load_orders,
     show_alerts,
     show_alive,
     show_btyd,
@@ -46,15 +48,15 @@ from crmlib.notebook.lifecycle import (
 from crmlib.record import record
 
 setup(interactive)
+timer = start_engine(engine)
 
 # %% [markdown]
 # ## Stages and transitions
 
 # %%
-loaded = load_transactions(source)
-show_cleaning(loaded.report, customer_analysis=True)
-data = customer_rows(loaded.data)
+data = load_orders(source, timer)
 stages = show_stages(data, period, stage_rules)
+show_engine(timer)
 
 # %% [markdown]
 # ## Cohorts
@@ -97,6 +99,7 @@ value = show_btyd(
 telco = show_survival_and_churn(str(PROJECT_ROOT / contracts), folds, seed)
 
 # %%
+record("engine", timer.engine)
 record("stage_counts_last", {k: int(v) for k, v in stages["last"].items()})
 record("transition_rows", stages["matrix"].sum(axis=1).to_dict())
 record("alerts", len(alerts))

@@ -132,6 +132,31 @@ def engine_rfm(source: str, timer: StepTimer, *, observation_date: str = "") -> 
                            observation_date=observation_date or None)  # fmt: skip
 
 
+def engine_orders(source: str, timer: StepTimer) -> pd.DataFrame:
+    """One row per (customer, order) computed by the engine from the clean order lines
+    (:mod:`crmlib.engines.orders`); the lifecycle stages start from it. Not for the local
+    engine, which reads the order lines with the data layer."""
+    from crmlib.engines.orders import orders_duckdb, orders_spark
+
+    if timer.engine == "spark" and _raw_csv(source):
+        from crmlib.engines import spark as S
+
+        session = S.spark_session(timer.config)
+        with timer.step("read and clean (spark SQL)"):
+            lines = S.clean_spark(session, resolve_source(source))[0]
+        with timer.step("orders table (spark)"):
+            return orders_spark(session, lines)
+    with timer.step("clean canonical Parquet"):
+        parquet = canonical_parquet(source)
+    with timer.step(f"orders table ({timer.engine})"):
+        if timer.engine == "duckdb":
+            return orders_duckdb(parquet, config=timer.config)
+        from crmlib.engines import spark as S
+
+        session = S.spark_session(timer.config)
+        return orders_spark(session, S.read_lines(session, parquet))
+
+
 def engine_baskets(source: str, load: dict, timer: StepTimer) -> Baskets:
     """Baskets read by DuckDB (transaction sources without categories) or by the data layer."""
     layout = load.get("layout", "auto")

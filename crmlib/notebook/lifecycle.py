@@ -21,6 +21,7 @@ from crmlib.charts.lifecycle import (
     survival_chart,
     transition_chart,
 )
+from crmlib.engines import StepTimer
 from crmlib.notebook import show, show_table
 
 STRATEGIES = {
@@ -31,6 +32,39 @@ STRATEGIES = {
     "at_risk": "Win-back contact now, ranked by value at risk (alert list below).",
     "churned": "Low-cost reactivation campaigns only; learn why they left.",
 }
+
+
+def load_orders(source: str, timer: StepTimer) -> pd.DataFrame:
+    """The transactions the lifecycle sections start from.
+
+    Local engine: the clean order lines with a customer (the data layer reads and cleans
+    ``source`` and its cleaning report is shown). DuckDB or Spark: one row per (customer,
+    order) with ``order_date`` the order's first day and ``amount`` its total, computed by
+    the engine (:func:`crmlib.notebook.engine.engine_orders`); the stages, cohorts and
+    alerts computed from it are those of the order lines.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical columns ``customer_id``, ``order_id``, ``order_date``, ``amount`` (the
+        local engine keeps the other line columns too).
+    """
+    from crmlib.io import customer_rows, load_transactions
+    from crmlib.notebook import show_cleaning
+
+    if timer.engine == "local":
+        with timer.step("read and clean"):
+            loaded = load_transactions(source)
+        show_cleaning(loaded.report, customer_analysis=True)
+        return customer_rows(loaded.data)
+    from crmlib.notebook.engine import engine_orders
+
+    orders = engine_orders(source, timer)
+    show(notes([f"{timer.engine} read and cleaned the order lines with the data layer's rules "
+                f"and returned {len(orders):,} orders of "
+                f"{orders[C.CUSTOMER_ID].nunique():,} customers (one row per order); the "
+                "stages below are computed from them."]))  # fmt: skip
+    return orders
 
 
 def show_stages(data: pd.DataFrame, period: str, rules: dict | None) -> dict[str, Any]:
