@@ -16,27 +16,26 @@ history the probabilities spread out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from crmlib import config as C
 from crmlib.analysis.btyd import BgNbdFit, expected_purchases, fit_bgnbd, p_alive
-from crmlib.analysis.btyd_summary import FREQUENCY, RECENCY, T, summary_table
+from crmlib.analysis.btyd_summary import (
+    FREQUENCY,
+    RECENCY,
+    T,
+    parse_day,
+    require_columns,
+    summary_table,
+)
 from crmlib.errors import CrmInputError
 
 P_ALIVE = "p_alive"
 P_BEFORE = "p_alive_before"
 P_DROP = "p_alive_drop"
 EXPECTED = "expected_purchases_13w"
-
-
-def _day(value: Any, name: str) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(value).normalize()
-    except (TypeError, ValueError) as exc:
-        raise CrmInputError(f"{name}: {value!r} is not a date; use YYYY-MM-DD.") from exc
 
 
 def _summary(data: pd.DataFrame, end: pd.Timestamp, customer: str, date: str) -> pd.DataFrame:
@@ -84,19 +83,14 @@ def alive_table(
         ``p_alive``, ``p_alive_before`` (NaN for customers new since), ``p_alive_drop``
         (before − now, NaN likewise) and ``expected_purchases_13w``; and the fit.
     """
-    for col in (customer, date):
-        if col not in data.columns:
-            raise CrmInputError(
-                f"alive_table: the transactions have no column '{col}'; found "
-                f"{sorted(map(str, data.columns))}."
-            )
+    require_columns(data, [customer, date], "alive_table")
     if not isinstance(compare_days, int) or compare_days < 1:
         raise CrmInputError(f"alive_table: compare_days must be a whole number >= 1; got "
                             f"{compare_days!r}.")  # fmt: skip
     rows = data[[customer, date]].dropna()
     if rows.empty:
         raise CrmInputError("alive_table: no order has both a customer and a date.")
-    end = rows[date].max().normalize() if as_of is None else _day(as_of, "alive_table as_of")
+    end = rows[date].max().normalize() if as_of is None else parse_day(as_of, "alive_table as_of")
     now = _summary(rows, end, customer, date)
     fit = fit_bgnbd(now)
     out = pd.DataFrame(index=now.index)
@@ -140,7 +134,7 @@ def p_alive_curve(
     if days.empty:
         raise CrmInputError("p_alive_curve: the customer has no dated order.")
     buys = np.sort(days.unique())
-    last = buys[-1] if end is None else _day(end, "p_alive_curve end").to_datetime64()
+    last = buys[-1] if end is None else parse_day(end, "p_alive_curve end").to_datetime64()
     if last < buys[0]:
         raise CrmInputError("p_alive_curve: end lies before the customer's first order.")
     grid = pd.date_range(buys[0], last, freq="7D").to_numpy()

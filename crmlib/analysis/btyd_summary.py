@@ -52,7 +52,8 @@ FREQUENCY_GROUPS = 8  # 0, 1, ..., 6, "7+"
 # --------------------------------------------------------------------------- summary table
 
 
-def _parse_day(value: Any, name: str) -> pd.Timestamp:
+def parse_day(value: Any, name: str) -> pd.Timestamp:
+    """``value`` as a day (midnight, no time zone), or a CrmInputError naming ``name``."""
     try:
         day = pd.Timestamp(value)
     except (ValueError, TypeError):
@@ -181,7 +182,7 @@ def summary_table(
             f"summary_table: every order is on {first_day.date()}; repeat-purchase models need "
             "orders spread over time."
         )
-    cal_end = _parse_day(calibration_end, "calibration_end")
+    cal_end = parse_day(calibration_end, "calibration_end")
     if not first_day <= cal_end <= last_day:
         raise CrmInputError(
             f"summary_table: calibration_end {cal_end.date()} is outside the data, which runs "
@@ -190,7 +191,7 @@ def summary_table(
         )
     obs_end = None
     if observation_end is not None:
-        obs_end = _parse_day(observation_end, "observation_end")
+        obs_end = parse_day(observation_end, "observation_end")
         if obs_end <= cal_end:
             raise CrmInputError(
                 f"summary_table: observation_end {obs_end.date()} must be after calibration_end "
