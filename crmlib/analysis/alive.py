@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 
 from crmlib import config as C
+from crmlib.analysis.attributes import check_columns
 from crmlib.analysis.btyd import BgNbdFit, expected_purchases, fit_bgnbd, p_alive
 from crmlib.analysis.btyd_summary import (
     FREQUENCY,
     RECENCY,
     T,
     parse_day,
-    require_columns,
     summary_table,
 )
 from crmlib.errors import CrmInputError
@@ -83,7 +83,7 @@ def alive_table(
         ``p_alive``, ``p_alive_before`` (NaN for customers new since), ``p_alive_drop``
         (before − now, NaN likewise) and ``expected_purchases_13w``; and the fit.
     """
-    require_columns(data, [customer, date], "alive_table")
+    check_columns(data, [customer, date], "alive_table: column(s)")
     if not isinstance(compare_days, int) or compare_days < 1:
         raise CrmInputError(f"alive_table: compare_days must be a whole number >= 1; got "
                             f"{compare_days!r}.")  # fmt: skip

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.analysis.attributes import check_columns
 from crmlib.errors import CrmInputError, EmptyResultError
 
 FREQUENCY = "frequency"
@@ -63,15 +64,6 @@ def parse_day(value: Any, name: str) -> pd.Timestamp:
     if day.tzinfo is not None:
         day = day.tz_localize(None)
     return day.normalize()
-
-
-def require_columns(data: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise CrmInputError(
-            f"{what}: column(s) {missing} not found; the table has {list(data.columns)}. "
-            "Pass the right column names."
-        )
 
 
 def summary_table(
@@ -141,7 +133,7 @@ def summary_table(
             f"periods, as lifetimes); got {convention!r}."
         )
     columns = [customer, date] + ([amount] if amount is not None else [])
-    require_columns(transactions, columns, "summary_table")
+    check_columns(transactions, columns, "summary_table: column(s)")
     if transactions.empty:
         raise EmptyResultError("summary_table: the transaction table has no rows.")
     df = transactions[columns].copy()
@@ -284,7 +276,7 @@ def check_summary(
     summary: pd.DataFrame, what: str, holdout: bool = False
 ) -> tuple[np.ndarray, ...]:
     need = [FREQUENCY, RECENCY, T] + ([FREQUENCY_HOLDOUT, DURATION_HOLDOUT] if holdout else [])
-    require_columns(summary, need, what)
+    check_columns(summary, need, f"{what}: column(s)")
     if summary.empty:
         raise EmptyResultError(f"{what}: the summary table has no customers.")
     arrays = [pd.to_numeric(summary[c], errors="coerce").to_numpy(dtype="float64") for c in need]

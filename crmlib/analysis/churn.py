@@ -10,13 +10,13 @@ this module stays light. No function changes its input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from crmlib.analysis.attributes import check_columns
 from crmlib.errors import CrmInputError, EmptyResultError
 
 YES = frozenset({"yes", "y", "true", "1", "churn", "churned"})
@@ -101,14 +101,6 @@ def check_durations(values: pd.Series, name: str) -> pd.Series:
     return numbers.astype("float64")
 
 
-def need_columns(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise CrmInputError(
-            f"{name}: column(s) {missing} not found; the table has {list(frame.columns)}."
-        )
-
-
 def prepare_churn_table(
     frame: pd.DataFrame,
     target: str = "Churn",
@@ -142,7 +134,7 @@ def prepare_churn_table(
         Shape (customers kept, columns − id): ``TotalCharges`` float; text columns as they
         are; the target as 0/1 int64.
     """
-    need_columns(frame, [target], "prepare_churn_table")
+    check_columns(frame, [target], "prepare_churn_table: column(s)")
     if blank_total not in BLANK_TOTAL:
         raise CrmInputError(
             f"prepare_churn_table: blank_total must be one of {BLANK_TOTAL}; got {blank_total!r}."
@@ -364,7 +356,7 @@ def churn_models(
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
-    need_columns(frame, [target], "churn_models")
+    check_columns(frame, [target], "churn_models: column(s)")
     if not isinstance(folds, int) or folds < 2:
         raise CrmInputError(f"churn_models: folds must be an integer of 2 or more; got {folds!r}.")
     y = event_values(frame[target], target)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crmlib.analysis.attributes import check_columns
 from crmlib.analysis.btyd import BgNbdFit, bgnbd_params, conditional_expected
 from crmlib.analysis.btyd_summary import (
     DURATION_HOLDOUT,
@@ -20,7 +21,6 @@ from crmlib.analysis.btyd_summary import (
     T,
     check_summary,
     minimize_nll,
-    require_columns,
 )
 from crmlib.errors import CrmInputError
 
@@ -79,7 +79,7 @@ def _gg_ll(p, q, v, x, m):
 
 
 def _spend_columns(summary: pd.DataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
-    require_columns(summary, [FREQUENCY, MONETARY], what)
+    check_columns(summary, [FREQUENCY, MONETARY], f"{what}: column(s)")
     x = pd.to_numeric(summary[FREQUENCY], errors="coerce").to_numpy(dtype="float64")
     m = pd.to_numeric(summary[MONETARY], errors="coerce").to_numpy(dtype="float64")
     if (x < 0).any() or not np.isfinite(x).all():

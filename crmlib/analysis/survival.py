@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crmlib.analysis.churn import check_durations, event_values, need_columns, split_columns
+from crmlib.analysis.attributes import check_columns
+from crmlib.analysis.churn import check_durations, event_values, split_columns
 from crmlib.errors import CrmInputError, EmptyResultError
 
 
@@ -41,7 +42,7 @@ def stats_norm_sf(z: np.ndarray) -> np.ndarray:
 
 
 def _survival_frame(frame, duration, event, extra, name):
-    need_columns(frame, [duration, event, *extra], name)
+    check_columns(frame, [duration, event, *extra], f"{name}: column(s)")
     t = check_durations(frame[duration], duration)
     e = event_values(frame[event], event)
     if len(t) == 0:
