@@ -86,3 +86,10 @@ def test_alive_table_bad_input() -> None:
         alive_table(data, as_of="2020-01-01")
     with pytest.raises(CrmInputError, match="compare_days"):
         alive_table(data, compare_days=0)
+
+
+def test_show_alive_reports_and_steps_aside_when_the_model_cannot_fit() -> None:
+    from crmlib.notebook.lifecycle import show_alive
+
+    one_day = _orders([("a", "2024-01-01 00:00:00", 1.0), ("b", "2024-01-01 00:00:00", 2.0)])
+    assert show_alive(one_day) == (None, None)  # the alerts then run on the gap rule alone

@@ -54,3 +54,10 @@ def test_alert_download_is_the_pseudonymised_list(app):
     rows = pd.read_csv(io.StringIO(text))
     assert len(rows) == len(app.current)
     assert rows["customer_id"].str.startswith("C-").all()
+
+
+def test_app_without_p_alive_still_alerts_and_draws_history(data):
+    app = LifecycleApp(data, threshold=2.0, alive=(None, None))
+    assert len(app.current) > 0 and "p_alive" not in app.current.columns
+    app.picker.value = app.picker.options[1]
+    assert app.picker.value in str(app.history.chart.to_dict()["title"])

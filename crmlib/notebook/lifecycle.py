@@ -12,7 +12,7 @@ from crmlib.analysis.lifecycle import customer_stages, stage_counts, transition_
 from crmlib.analysis.retention import cohort_retention, early_warning
 from crmlib.analysis.survival import cox_model, kaplan_meier
 from crmlib.cache import cached, file_fingerprint, fingerprint
-from crmlib.charts import download_link, empty_state, notes
+from crmlib.charts import download_link, empty_state, error_box, notes
 from crmlib.charts.lifecycle import (
     calibration_chart,
     cohort_chart,
@@ -22,6 +22,7 @@ from crmlib.charts.lifecycle import (
     transition_chart,
 )
 from crmlib.engines import StepTimer
+from crmlib.errors import CrmInputError
 from crmlib.notebook import show, show_table
 
 STRATEGIES = {
@@ -106,9 +107,17 @@ def alive_scores(data: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
     return cached("alive", key, lambda: alive_table(data))
 
 
-def show_alive(data: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
-    """Fit BG/NBD on all customers; say what it found and how P(alive) is spread."""
-    table, fit = alive_scores(data)
+def show_alive(data: pd.DataFrame) -> tuple[pd.DataFrame | None, Any]:
+    """Fit BG/NBD on all customers; say what it found and how P(alive) is spread.
+
+    When the data cannot carry the model (e.g. every order on one day) the reason is shown and
+    ``(None, None)`` returned, so the alerts still run on the gap rule alone.
+    """
+    try:
+        table, fit = alive_scores(data)
+    except CrmInputError as exc:
+        show(error_box(f"P(alive) not computed, alerts use the gap rule only: {exc}"))
+        return None, None
     dropout = fit.a / (fit.a + fit.b)
     low = int((table["p_alive"] < 0.5).sum())
     show(notes([
